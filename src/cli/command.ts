@@ -1,0 +1,63 @@
+/**
+ * The shape of a command: its words, help, options, and a `run` that reads input through
+ * `io`, calls services and formats output. Commands never exit the process: they return an
+ * outcome, and only the CLI entry turns it into an exit code or a signal.
+ */
+import type { EditContext } from '../services/edit.js';
+
+export interface OptionSpec {
+  type: 'string' | 'boolean';
+  short?: string;
+  multiple?: boolean;
+  /** Shown in help, e.g. "--env E". */
+  label?: string;
+  help: string;
+}
+
+export interface Io {
+  stdout(text: string | Uint8Array): void;
+  stderr(text: string): void;
+  readonly stdinIsTTY: boolean;
+  readonly stdoutIsTTY: boolean;
+  readonly stderrIsTTY: boolean;
+  readStdin(): Promise<Buffer>;
+}
+
+export interface CommandContext extends EditContext {
+  io: Io;
+}
+
+export type Outcome = { code: number } | { signal: NodeJS.Signals };
+
+export interface ParsedArgs {
+  values: Record<string, string | boolean | string[] | undefined>;
+  positionals: string[];
+  /** Arguments after a literal `--`, untouched. */
+  rest: string[];
+}
+
+export interface CommandSpec {
+  /** Words after `hako`, e.g. ['key', 'export']. */
+  words: string[];
+  summary: string;
+  usage: string;
+  description?: string;
+  options: Record<string, OptionSpec>;
+  /** Positional arguments allowed before `--`: [min, max]. */
+  positionals?: [number, number];
+  /** Options stop at the first positional (for commands that run other commands). */
+  stopAtPositional?: boolean;
+  examples: string[];
+  run(ctx: CommandContext, args: ParsedArgs): Promise<Outcome | void>;
+}
+
+export const ok: Outcome = { code: 0 };
+
+export function str(args: ParsedArgs, name: string): string | undefined {
+  const v = args.values[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+export function flag(args: ParsedArgs, name: string): boolean {
+  return args.values[name] === true;
+}

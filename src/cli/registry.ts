@@ -1,0 +1,15 @@
+/** Every command hako has, in the order `hako --help` lists them. */
+import type { CommandSpec } from './command.js';
+import { initCommands } from '../commands/init.js';
+import { envCommands } from '../commands/env.js';
+import { secretCommands } from '../commands/secrets.js';
+import { transferCommands } from '../commands/transfer.js';
+import { keyCommands } from '../commands/key.js';
+
+export const COMMANDS: readonly CommandSpec[] = [
+  ...initCommands,
+  ...secretCommands,
+  ...transferCommands,
+  ...envCommands,
+  ...keyCommands,
+];

@@ -1,0 +1,48 @@
+/**
+ * HakoError: the one error type every layer throws for an expected failure.
+ *
+ * `code` is stable (scripts and tests match on it), `message` says what went wrong and
+ * `hint` says what to do next. Neither may ever contain a secret value or key material:
+ * name the secret, the environment, the file or the source instead.
+ */
+
+export type ErrorCode =
+  | 'E_USAGE' // bad command line
+  | 'E_INVALID_NAME' // an environment or secret name that does not match the rules
+  | 'E_INVALID_VALUE' // a value hako refuses to store (not UTF-8, ...)
+  | 'E_NO_PROJECT' // no .hako/secrets.json found
+  | 'E_NOT_GIT' // init outside a git repository
+  | 'E_NO_ENV' // environment does not exist
+  | 'E_NO_SECRET' // secret does not exist in the environment
+  | 'E_EXISTS' // something to create already exists
+  | 'E_NO_KEY' // no key source could open the environment
+  | 'E_WRONG_KEY' // a key or passphrase was found but does not open the environment
+  | 'E_TAMPERED' // a value or check failed authentication
+  | 'E_BUNDLE' // a key bundle that is malformed, or for another project
+  | 'E_KEY_PERMS' // a key file readable by group or others
+  | 'E_FORMAT' // a file that does not parse or has unknown fields
+  | 'E_VERSION' // a file written by a newer hako
+  | 'E_LOCKED' // the secrets file is locked by another live process
+  | 'E_EDITOR' // the editor failed or the edit was abandoned
+  | 'E_INTERRUPTED' // stopped by a signal; nothing was written
+  | 'E_IO' // the file system refused an operation
+  | 'E_CHILD' // a child program could not be started
+  | 'E_MISSING_REQUIRED' // required secrets have no value
+  | 'E_AGE' // an age identity or recipient problem
+  | 'E_INTERNAL'; // a bug: should never happen
+
+export class HakoError extends Error {
+  readonly code: ErrorCode;
+  readonly hint: string | undefined;
+
+  constructor(code: ErrorCode, message: string, hint?: string) {
+    super(message);
+    this.name = 'HakoError';
+    this.code = code;
+    this.hint = hint;
+  }
+}
+
+export function isHakoError(err: unknown): err is HakoError {
+  return err instanceof HakoError;
+}

@@ -1,0 +1,11 @@
+/** The variables that carry key material: never passed to any program hako starts. */
+
+export function isKeyMaterialVar(name: string): boolean {
+  return name === 'HAKO_KEY' || name.startsWith('HAKO_PASSPHRASE') || name === 'HAKO_AGE_KEY' || name.startsWith('SOPS_AGE_KEY');
+}
+
+export function withoutKeyMaterial(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(env)) if (!isKeyMaterialVar(k)) out[k] = v;
+  return out;
+}

@@ -1,0 +1,113 @@
+/**
+ * `hako edit`: the values of one environment as dotenv in a private file (tmpfs, 0600),
+ * opened in $VISUAL/$EDITOR. Only values that changed get new ciphertext; a deleted line
+ * removes its secret. A syntax error reopens the editor when someone can answer, else
+ * aborts with nothing written. The file is removed on every way out, Ctrl-C and SIGTERM
+ * included: while the editor runs, hako ignores SIGINT (the editor owns the terminal) and
+ * treats the editor dying of a signal as an abort.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { HakoError, isHakoError } from '../core/errors.js';
+import { assertEnvName, assertSecretName } from '../core/names.js';
+import { encodeDotenv, parseDotenv } from '../core/formats/dotenv.js';
+import { createPrivateDir } from '../runtime/private-dir.js';
+import { withoutKeyMaterial } from '../runtime/child-env.js';
+import { findProject, loadSecretsFile } from './project.js';
+import { revealEnvironment, setSecrets, valueFromBytes, type SetResult } from './secrets.js';
+import type { ServiceContext } from './context.js';
+
+export interface EditContext extends ServiceContext {
+  /** Asks a yes/no question on a terminal; undefined where nobody can answer. */
+  confirm?: (question: string) => Promise<boolean>;
+}
+
+export type EditOutcome = { kind: 'saved'; result: SetResult } | { kind: 'unchanged' };
+
+export async function editEnvironment(ctx: EditContext, env: string): Promise<EditOutcome> {
+  assertEnvName(env);
+  const project = findProject(ctx.cwd);
+  const exists = loadSecretsFile(project).environments.has(env);
+  const before = exists ? await revealEnvironment(ctx, env, project) : new Map<string, string>();
+  const editor = ctx.env['VISUAL'] || ctx.env['EDITOR'] || 'vi';
+
+  const dir = createPrivateDir('hako-edit', ctx.env);
+  const cleanup = () => dir.remove();
+  process.once('exit', cleanup);
+  try {
+    const path = dir.writeFile(`${env}.env`, header(env, dir.onTmpfs) + encodeDotenv(before));
+    while (true) {
+      await runEditor(editor, path, ctx.env);
+      let after: Map<string, string>;
+      try {
+        after = readEdited(path);
+      } catch (err) {
+        if (isHakoError(err) && (err.code === 'E_FORMAT' || err.code === 'E_INVALID_NAME' || err.code === 'E_INVALID_VALUE') && ctx.confirm) {
+          if (await ctx.confirm(`${err.message}. Reopen the editor? [Y/n] `)) continue;
+          throw new HakoError('E_EDITOR', 'edit abandoned; nothing was written', 'run hako edit again');
+        }
+        throw err;
+      }
+      const changed = new Map([...after].filter(([k, v]) => before.get(k) !== v));
+      const removed = [...before.keys()].filter((k) => !after.has(k));
+      if (changed.size === 0 && removed.length === 0) return { kind: 'unchanged' };
+      return { kind: 'saved', result: await setSecrets(ctx, env, changed, removed, project) };
+    }
+  } finally {
+    cleanup();
+    process.removeListener('exit', cleanup);
+  }
+}
+
+function header(env: string, onTmpfs: boolean): string {
+  return [
+    `# hako edit: environment '${env}'. One NAME=value per line; quote values with spaces, # or newlines.`,
+    '# Save and quit to apply. Deleting a line removes that secret. Only changed values are re-encrypted.',
+    `# This file is private (mode 0600${onTmpfs ? ', in memory' : ''}) and is removed when you quit.`,
+    '',
+  ].join('\n');
+}
+
+function readEdited(path: string): Map<string, string> {
+  const text = valueFromBytes(readFileSync(path), 'the edited file');
+  const out = new Map<string, string>();
+  for (const entry of parseDotenv(text, 'edited file')) {
+    try {
+      assertSecretName(entry.name);
+    } catch (err) {
+      throw new HakoError('E_INVALID_NAME', `edited file: line ${entry.line}: ${(err as HakoError).message}`, (err as HakoError).hint);
+    }
+    valueFromBytes(Buffer.from(entry.value, 'utf8'), entry.name);
+    out.set(entry.name, entry.value);
+  }
+  return out;
+}
+
+/** Runs the editor on `path`; resolves on a clean exit, throws on anything else. */
+function runEditor(editor: string, path: string, env: NodeJS.ProcessEnv): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('/bin/sh', ['-c', `${editor} "$1"`, 'hako-edit', path], { stdio: 'inherit', env: withoutKeyMaterial(env) });
+    const ignoreInt = () => {
+      /* the editor owns the terminal; it decides what Ctrl-C means */
+    };
+    const onTerm = (sig: NodeJS.Signals) => child.kill(sig);
+    process.on('SIGINT', ignoreInt);
+    process.on('SIGTERM', onTerm);
+    process.on('SIGHUP', onTerm);
+    const done = () => {
+      process.removeListener('SIGINT', ignoreInt);
+      process.removeListener('SIGTERM', onTerm);
+      process.removeListener('SIGHUP', onTerm);
+    };
+    child.on('error', (err) => {
+      done();
+      reject(new HakoError('E_EDITOR', `cannot start the editor (${(err as NodeJS.ErrnoException).code ?? 'error'})`, 'set $EDITOR to your editor, e.g. EDITOR=nano'));
+    });
+    child.on('exit', (code, signal) => {
+      done();
+      if (signal) reject(new HakoError('E_INTERRUPTED', `the editor was stopped by ${signal}; nothing was written`, 'run hako edit again'));
+      else if (code !== 0) reject(new HakoError('E_EDITOR', `the editor exited with code ${code}; nothing was written`, 'save and quit normally to apply changes'));
+      else resolve();
+    });
+  });
+}

@@ -1,0 +1,103 @@
+/**
+ * Environments: each has its own key id and key, random (kept in a key file) or derived
+ * from a team passphrase with Argon2id. Creating one writes the key file before the
+ * secrets file, so a crash never leaves an environment whose key is lost.
+ */
+import { HakoError } from '../core/errors.js';
+import { assertEnvName } from '../core/names.js';
+import { EnvironmentCipher } from '../core/crypto/environment-cipher.js';
+import { newEnvironmentKey, newKeyId } from '../core/crypto/random.js';
+import { DEFAULT_KDF, deriveKeyFromPassphrase, type KdfParams } from '../core/crypto/argon2id.js';
+import type { EnvironmentRecord, SecretsFile } from '../core/formats/secrets-file.js';
+import { writeKeyFile } from '../core/keys/key-file-source.js';
+import type { KeySourceKind } from '../core/keys/key-source.js';
+import { resolveKey } from '../core/keys/resolve-key.js';
+import { isHakoError } from '../core/errors.js';
+import { findProject, keyTarget, loadSecretsFile, requireEnvironment, updateSecretsFile } from './project.js';
+import { keySourcesFor, nonInteractive, type ServiceContext } from './context.js';
+
+export interface NewEnvironment {
+  record: EnvironmentRecord;
+  key: Buffer;
+  keyFile: string;
+}
+
+/** Makes a new key (random, or from a passphrase), saves its key file, returns the record. */
+export async function makeEnvironment(ctx: ServiceContext, name: string, passphrase?: string, kdf: KdfParams = DEFAULT_KDF): Promise<NewEnvironment> {
+  const keyId = newKeyId();
+  const key = passphrase === undefined ? newEnvironmentKey() : await deriveKeyFromPassphrase(passphrase, keyId, kdf);
+  const cipher = new EnvironmentCipher(name, keyId, key);
+  const record: EnvironmentRecord = { keyId, check: cipher.makeCheck(), recipients: new Map(), secrets: new Map() };
+  if (passphrase !== undefined) record.passphrase = { ...kdf };
+  const keyFile = writeKeyFile(keyId, key, ctx.env);
+  return { record, key, keyFile };
+}
+
+export async function addEnvironment(ctx: ServiceContext, name: string, passphrase?: string): Promise<{ keyId: string; keyFile: string }> {
+  assertEnvName(name);
+  const project = findProject(ctx.cwd);
+  if (loadSecretsFile(project).environments.has(name)) throw exists(name);
+  const made = await makeEnvironment(ctx, name, passphrase);
+  await updateSecretsFile(ctx, project, (file) => {
+    if (file.environments.has(name)) throw exists(name);
+    file.environments.set(name, made.record);
+  });
+  return { keyId: made.record.keyId, keyFile: made.keyFile };
+}
+
+function exists(name: string): HakoError {
+  return new HakoError('E_EXISTS', `environment '${name}' already exists`, `list environments with hako env ls; rotate its key with hako key rotate --env ${name}`);
+}
+
+export async function removeEnvironment(ctx: ServiceContext, name: string): Promise<{ keyId: string; secrets: number }> {
+  assertEnvName(name);
+  const project = findProject(ctx.cwd);
+  const { result } = await updateSecretsFile(ctx, project, (file) => {
+    const record = requireEnvironment(file, name);
+    file.environments.delete(name);
+    return { keyId: record.keyId, secrets: record.secrets.size };
+  });
+  return result;
+}
+
+export type Access =
+  | { opens: true; kind: KeySourceKind; label: string }
+  | { opens: false; code: string; reason: string };
+
+/** Whether this machine can open an environment, without prompting anyone. */
+export async function probeAccess(ctx: ServiceContext, file: SecretsFile, env: string): Promise<Access> {
+  const quiet = nonInteractive(ctx);
+  try {
+    const opened = await resolveKey(keyTarget(env, requireEnvironment(file, env)), keySourcesFor(quiet));
+    return { opens: true, kind: opened.kind, label: opened.label };
+  } catch (err) {
+    if (isHakoError(err)) return { opens: false, code: err.code, reason: err.code === 'E_NO_KEY' ? 'no key on this machine' : err.message };
+    throw err;
+  }
+}
+
+export interface EnvironmentSummary {
+  name: string;
+  keyId: string;
+  keyKind: 'random' | 'passphrase';
+  secrets: number;
+  recipients: number;
+  access: Access;
+}
+
+export async function listEnvironments(ctx: ServiceContext): Promise<EnvironmentSummary[]> {
+  const file = loadSecretsFile(findProject(ctx.cwd));
+  const out: EnvironmentSummary[] = [];
+  for (const [name, record] of [...file.environments].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    out.push({
+      name,
+      keyId: record.keyId,
+      keyKind: record.passphrase ? 'passphrase' : 'random',
+      secrets: record.secrets.size,
+      recipients: record.recipients.size,
+      access: await probeAccess(ctx, file, name),
+    });
+  }
+  return out;
+}
+

@@ -1,0 +1,178 @@
+/**
+ * Secret values: set, get, remove, list, and the whole-environment views that import,
+ * export and edit build on. A value that did not change keeps its exact ciphertext, so
+ * writing the same value again leaves the file byte-identical and git shows nothing.
+ */
+import { HakoError } from '../core/errors.js';
+import { assertEnvName, assertSecretName } from '../core/names.js';
+import type { EnvironmentCipher } from '../core/crypto/environment-cipher.js';
+import type { EnvironmentRecord, SecretsFile } from '../core/formats/secrets-file.js';
+import { makeEnvironment } from './environments.js';
+import { findProject, loadSecretsFile, openEnvironment, requireEnvironment, updateSecretsFile, type Project } from './project.js';
+import type { ServiceContext } from './context.js';
+import { probeAccess, type Access } from './environments.js';
+
+export const DEFAULT_ENV = 'development';
+
+export function defaultEnv(ctx: ServiceContext, flag?: string): string {
+  return assertEnvName(flag ?? (ctx.env['HAKO_ENV'] || DEFAULT_ENV));
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** Turns input bytes into a value hako can store and deliver, or refuses them. */
+export function valueFromBytes(bytes: Uint8Array, name: string): string {
+  let value: string;
+  try {
+    value = UTF8.decode(bytes);
+  } catch {
+    throw new HakoError('E_INVALID_VALUE', `the value for ${name} is not valid UTF-8`, 'store binary data base64-encoded (base64 < file | hako set NAME)');
+  }
+  assertStorable(value, name);
+  return value;
+}
+
+export function assertStorable(value: string, name: string): void {
+  if (value.includes('\0')) {
+    throw new HakoError('E_INVALID_VALUE', `the value for ${name} contains a NUL byte, which no environment variable can hold`, 'store binary data base64-encoded');
+  }
+}
+
+export interface SetResult {
+  env: string;
+  createdEnvironment: boolean;
+  changed: string[];
+  unchanged: string[];
+  removed: string[];
+}
+
+/**
+ * Sets several values in one environment in one write (and removes `remove`, for edit).
+ * The key is resolved before the lock is taken, so a passphrase prompt never holds it.
+ */
+export async function setSecrets(
+  ctx: ServiceContext,
+  env: string,
+  values: ReadonlyMap<string, string>,
+  remove: readonly string[] = [],
+  project: Project = findProject(ctx.cwd),
+): Promise<SetResult> {
+  assertEnvName(env);
+  for (const [name, value] of values) {
+    assertSecretName(name);
+    assertStorable(value, name);
+  }
+  let cipher = await cipherIfExists(ctx, loadSecretsFile(project), env);
+  const { result } = await updateSecretsFile(ctx, project, async (file) => {
+    let created = false;
+    let record = file.environments.get(env);
+    if (!record) {
+      const made = await makeEnvironment(ctx, env);
+      record = made.record;
+      file.environments.set(env, record);
+      cipher = (await openEnvironment(ctx, file, env)).cipher;
+      created = true;
+    } else if (!cipher || cipher.keyId !== record.keyId) {
+      cipher = (await openEnvironment(ctx, file, env)).cipher; // created or rotated meanwhile
+    }
+    const out: SetResult = { env, createdEnvironment: created, changed: [], unchanged: [], removed: [] };
+    for (const [name, value] of values) {
+      const old = record.secrets.get(name);
+      if (old !== undefined && sameValue(cipher, name, old, value)) {
+        out.unchanged.push(name);
+        continue;
+      }
+      record.secrets.set(name, cipher.seal(name, value));
+      out.changed.push(name);
+    }
+    for (const name of remove) if (record.secrets.delete(name)) out.removed.push(name);
+    return out;
+  });
+  if (result.createdEnvironment) ctx.notice(`created environment '${env}' with a new random key`);
+  return result;
+}
+
+async function cipherIfExists(ctx: ServiceContext, file: SecretsFile, env: string): Promise<EnvironmentCipher | undefined> {
+  return file.environments.has(env) ? (await openEnvironment(ctx, file, env)).cipher : undefined;
+}
+
+/** True when the stored token opens to exactly `value`; a token that fails to open is replaced. */
+function sameValue(cipher: EnvironmentCipher, name: string, token: string, value: string): boolean {
+  const bytes = cipher.openBytes(name, token);
+  return bytes !== null && bytes.equals(Buffer.from(value, 'utf8'));
+}
+
+export async function getSecret(ctx: ServiceContext, env: string, name: string): Promise<string> {
+  assertEnvName(env);
+  assertSecretName(name);
+  const file = loadSecretsFile(findProject(ctx.cwd));
+  const record = requireEnvironment(file, env);
+  const token = record.secrets.get(name);
+  if (token === undefined) throw noSecret(env, name, record);
+  const { cipher } = await openEnvironment(ctx, file, env);
+  return cipher.open(name, token);
+}
+
+function noSecret(env: string, name: string, record: EnvironmentRecord): HakoError {
+  return new HakoError(
+    'E_NO_SECRET',
+    `no secret ${name} in environment '${env}'`,
+    record.secrets.size ? `list names with hako ls --env ${env}; set it with hako set ${name} --env ${env}` : `set it with hako set ${name} --env ${env}`,
+  );
+}
+
+/** Opens every value of an environment; any failure stops everything (fail closed). */
+export async function revealEnvironment(ctx: ServiceContext, env: string, project: Project = findProject(ctx.cwd)): Promise<Map<string, string>> {
+  assertEnvName(env);
+  const file = loadSecretsFile(project);
+  const record = requireEnvironment(file, env);
+  const { cipher } = await openEnvironment(ctx, file, env);
+  const out = new Map<string, string>();
+  for (const [name, token] of [...record.secrets].sort(([a], [b]) => (a < b ? -1 : 1))) out.set(name, cipher.open(name, token));
+  return out;
+}
+
+export async function removeSecret(ctx: ServiceContext, name: string, scope: { env: string } | { allEnvs: true }): Promise<string[]> {
+  assertSecretName(name);
+  const project = findProject(ctx.cwd);
+  const { result } = await updateSecretsFile(ctx, project, (file) => {
+    const envs = 'env' in scope ? [scope.env] : [...file.environments.keys()];
+    const removedFrom: string[] = [];
+    for (const env of envs) {
+      const record = 'env' in scope ? requireEnvironment(file, env) : file.environments.get(env)!;
+      if (record.secrets.delete(name)) removedFrom.push(env);
+    }
+    if (removedFrom.length === 0) {
+      throw 'env' in scope
+        ? noSecret(scope.env, name, requireEnvironment(file, scope.env))
+        : new HakoError('E_NO_SECRET', `no secret ${name} in any environment`, 'list names with hako ls');
+    }
+    return removedFrom.sort();
+  });
+  return result;
+}
+
+export interface SecretListing {
+  environments: { name: string; keyId: string; access: Access }[];
+  names: { name: string; present: Record<string, boolean>; declared: boolean; required: boolean }[];
+}
+
+/** Names × environments; never a value. `envs` limits the columns. */
+export async function listSecrets(ctx: ServiceContext, envs?: string[]): Promise<SecretListing> {
+  const file = loadSecretsFile(findProject(ctx.cwd));
+  const columns = envs ?? [...file.environments.keys()].sort();
+  for (const env of columns) requireEnvironment(file, env);
+  const names = new Set<string>(file.schema.keys());
+  for (const env of columns) for (const name of requireEnvironment(file, env).secrets.keys()) names.add(name);
+  const listing: SecretListing = { environments: [], names: [] };
+  for (const env of columns) {
+    listing.environments.push({ name: env, keyId: requireEnvironment(file, env).keyId, access: await probeAccess(ctx, file, env) });
+  }
+  for (const name of [...names].sort()) {
+    const present: Record<string, boolean> = {};
+    for (const env of columns) present[env] = requireEnvironment(file, env).secrets.has(name);
+    const decl = file.schema.get(name);
+    listing.names.push({ name, present, declared: decl !== undefined, required: decl?.required ?? false });
+  }
+  return listing;
+}

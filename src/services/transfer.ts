@@ -1,0 +1,70 @@
+/**
+ * Import and export of whole environments: dotenv, JSON and YAML in; dotenv, shell and JSON
+ * out. Import is one write: every value lands or none does.
+ */
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { HakoError } from '../core/errors.js';
+import { assertSecretName } from '../core/names.js';
+import { encodeDotenv, parseDotenv } from '../core/formats/dotenv.js';
+import { encodeShellExports } from '../core/formats/shell.js';
+import { parseJsonMap, parseYamlMap, type ImportFormat } from '../core/formats/structured.js';
+import { revealEnvironment, setSecrets, valueFromBytes, type SetResult } from './secrets.js';
+import type { ServiceContext } from './context.js';
+
+export function importFormatOf(path: string, flag?: string): ImportFormat {
+  const f = flag ?? ({ '.json': 'json', '.yaml': 'yaml', '.yml': 'yaml' } as Record<string, string>)[extname(path).toLowerCase()] ?? 'dotenv';
+  if (f !== 'dotenv' && f !== 'json' && f !== 'yaml') {
+    throw new HakoError('E_USAGE', `unknown import format '${f}'`, 'use --format dotenv, json or yaml');
+  }
+  return f;
+}
+
+export async function parseImport(bytes: Buffer, format: ImportFormat, what: string): Promise<Map<string, string>> {
+  const text = valueFromBytes(bytes, what);
+  let values: Map<string, string>;
+  if (format === 'dotenv') values = new Map(parseDotenv(text, what).map((e) => [e.name, e.value]));
+  else if (format === 'json') values = parseJsonMap(text, what);
+  else values = await parseYamlMap(text, what);
+  const bad = [...values.keys()].filter((n) => {
+    try {
+      assertSecretName(n);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  if (bad.length) {
+    throw new HakoError(
+      'E_INVALID_NAME',
+      `${what}: ${bad.length} invalid secret name(s): ${bad.slice(0, 10).map((n) => JSON.stringify(n.slice(0, 40))).join(', ')}`,
+      'secret names are upper-case letters, digits and "_", e.g. DATABASE_URL',
+    );
+  }
+  return values;
+}
+
+export async function importFile(ctx: ServiceContext, env: string, path: string, formatFlag?: string): Promise<SetResult> {
+  const format = importFormatOf(path, formatFlag);
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (err) {
+    throw new HakoError('E_IO', `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, 'check the path');
+  }
+  const values = await parseImport(bytes, format, path);
+  for (const [name, value] of values) valueFromBytes(Buffer.from(value, 'utf8'), name);
+  return setSecrets(ctx, env, values);
+}
+
+export type ExportFormat = 'dotenv' | 'shell' | 'json';
+
+export function encodeExport(values: ReadonlyMap<string, string>, format: ExportFormat): string {
+  if (format === 'dotenv') return encodeDotenv(values);
+  if (format === 'shell') return encodeShellExports(values);
+  return `${JSON.stringify(Object.fromEntries(values), null, 2)}\n`;
+}
+
+export async function exportEnvironment(ctx: ServiceContext, env: string, format: ExportFormat): Promise<string> {
+  return encodeExport(await revealEnvironment(ctx, env), format);
+}

@@ -1,0 +1,142 @@
+/**
+ * Test helpers: real temporary git repositories, a private HAKO_HOME each, and the built
+ * `hako` binary run as a child process, the way a user runs it.
+ */
+import { spawn, spawnSync, type SpawnOptions } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const HAKO_BIN = join(REPO_ROOT, 'build', 'cli', 'hako.mjs');
+
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  stdoutBytes: Buffer;
+}
+
+export interface RunOptions {
+  input?: string | Buffer;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+/** A clean environment: no key material or hako settings leak in from the machine. */
+export function baseEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const k of ['PATH', 'LANG', 'TERM', 'TMPDIR', 'SYSTEMROOT']) if (process.env[k]) env[k] = process.env[k];
+  return { ...env, ...extra };
+}
+
+export function tempDir(prefix = 'hako-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function git(cwd: string, ...args: string[]): string {
+  const r = spawnSync('git', args, { cwd, encoding: 'utf8', env: { ...baseEnv(), GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.com', HOME: cwd } });
+  if (r.status !== 0) throw new Error(`git ${args.join(' ')} failed: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** A git repository with `hako init` run, and its own HAKO_HOME. */
+export class Project {
+  readonly dir: string;
+  readonly home: string;
+  env: NodeJS.ProcessEnv;
+
+  constructor(opts: { init?: boolean; home?: string } = {}) {
+    this.dir = tempDir('hako-proj-');
+    this.home = opts.home ?? tempDir('hako-home-');
+    this.env = baseEnv({ HAKO_HOME: this.home, HOME: this.home });
+    git(this.dir, 'init', '-q');
+    if (opts.init !== false) this.ok(['init']);
+  }
+
+  run(args: string[], opts: RunOptions = {}): RunResult {
+    return runHako(args, { cwd: this.dir, ...opts, env: { ...this.env, ...opts.env } });
+  }
+
+  /** Runs and fails the test on a non-zero exit, showing stderr (never values). */
+  ok(args: string[], opts: RunOptions = {}): RunResult {
+    const r = this.run(args, opts);
+    if (r.code !== 0) throw new Error(`hako ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+    return r;
+  }
+
+  set(name: string, value: string, env?: string): void {
+    this.ok(['set', name, ...(env ? ['--env', env] : [])], { input: `${value}\n` });
+  }
+
+  get(name: string, env?: string): string {
+    return this.ok(['get', name, '-n', ...(env ? ['--env', env] : [])]).stdout;
+  }
+
+  file(): string {
+    return readFileSync(join(this.dir, '.hako', 'secrets.json'), 'utf8');
+  }
+
+  json(): any {
+    return JSON.parse(this.file());
+  }
+
+  cleanup(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+    rmSync(this.home, { recursive: true, force: true });
+  }
+}
+
+export function runHako(args: string[], opts: RunOptions = {}): RunResult {
+  const r = spawnSync(process.execPath, [HAKO_BIN, ...args], {
+    cwd: opts.cwd,
+    env: opts.env ?? baseEnv(),
+    input: opts.input ?? '',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return {
+    code: r.status,
+    signal: r.signal,
+    stdout: r.stdout.toString('utf8'),
+    stderr: r.stderr.toString('utf8'),
+    stdoutBytes: r.stdout,
+  };
+}
+
+/** Starts hako without waiting, for signal and concurrency tests. */
+export function spawnHako(args: string[], opts: RunOptions & SpawnOptions = {}) {
+  return spawn(process.execPath, [HAKO_BIN, ...args], { cwd: opts.cwd, env: opts.env ?? baseEnv(), stdio: opts.stdio ?? ['pipe', 'pipe', 'pipe'], detached: opts.detached });
+}
+
+/** Collects a spawned child's output and exit. */
+export function finished(child: ReturnType<typeof spawn>): Promise<RunResult> {
+  return new Promise((resolvePromise) => {
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout?.on('data', (d: Buffer) => out.push(d));
+    child.stderr?.on('data', (d: Buffer) => err.push(d));
+    child.on('close', (code, signal) => {
+      const stdoutBytes = Buffer.concat(out);
+      resolvePromise({ code, signal, stdout: stdoutBytes.toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), stdoutBytes });
+    });
+  });
+}
+
+/** The shared vectors made by other implementations (age, SOPS), read in place. */
+export function sharedVectorsDir(): string {
+  const candidates = [process.env['HAKO_SHARED_VECTORS'], join(REPO_ROOT, '..', 'shared', 'vectors'), '/work/shared/vectors'];
+  for (const c of candidates) if (c && existsSync(join(c, 'age-testkit', 'MANIFEST.md'))) return c;
+  throw new Error(`shared test vectors not found (looked in ${candidates.filter(Boolean).join(', ')}); set HAKO_SHARED_VECTORS`);
+}
+
+/** Fails when any of `texts` contains any of `secrets` (or a long-enough part of one). */
+export function assertNoSecretIn(texts: string[], secrets: string[]): void {
+  for (const s of secrets) {
+    if (s.length < 4) continue;
+    for (const t of texts) {
+      if (t.includes(s)) throw new Error(`a secret value (length ${s.length}) appeared in output`);
+    }
+  }
+}
