@@ -1,5 +1,5 @@
 /**
- * Test helpers for the app side (hako/runtime and generated modules): a probe program that
+ * Test helpers for the app side (hako/runtime, typegen, generated code): a probe program that
  * loads secrets the way an app does and then tries every way a value could slip out, and
  * ways to start it with a real fd 3: a socket (Node's `stdio: 'pipe'`), a pipe(2) FIFO made
  * by a shell pipeline, a regular file, or nothing.
@@ -7,10 +7,11 @@
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { openSync, closeSync, writeFileSync } from 'node:fs';
+import { openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { assertNoSecretIn, baseEnv, finished, REPO_ROOT, tempDir, type RunResult } from './helpers.js';
+import { encodeSecretsFile, parseSecretsFile } from '../src/core/formats/secrets-file.js';
+import { assertNoSecretIn, baseEnv, finished, Project, REPO_ROOT, tempDir, type RunResult } from './helpers.js';
 
 export const RUNTIME_URL = pathToFileURL(join(REPO_ROOT, 'build', 'src', 'sdk', 'runtime.js')).href;
 
@@ -246,3 +247,28 @@ export function assertRedacted(r: ProbeRun, secrets: Record<string, string>): vo
   assert.equal(rep.grandchild, 'closed unset', 'a grandchild inherits neither fd 3 nor HAKO_SECRETS_FD');
 }
 
+export const HOSTILE_DESCRIPTION = 'ends */ export const pwned = 1; /*\nnew line\r\u2028sep\u2029 bidi\u202e \ufeff bom\u0000 nul';
+
+/** Adds `schema` entries to the project's file, as `hako declare` would. */
+export function declare(p: Project, entries: Record<string, { required: boolean; description?: string }>): void {
+  const path = join(p.dir, '.hako', 'secrets.json');
+  const file = parseSecretsFile(readFileSync(path, 'utf8'));
+  for (const [name, e] of Object.entries(entries)) file.schema.set(name, e);
+  writeFileSync(path, encodeSecretsFile(file));
+}
+
+/** A project with names in two environments and a schema, plus an empty HAKO_HOME to run typegen with. */
+export function typegenProject(): { p: Project; noKeyEnv: NodeJS.ProcessEnv; values: string[] } {
+  const p = new Project();
+  const values = ['postgres://u:pw-Xy7@db/app', 'tok-Abc123-prod', 'tok-Abc123-stag', 'stg-only-Qq9'];
+  p.set('DATABASE_URL', values[0]!, 'production');
+  p.set('API_TOKEN', values[1]!, 'production');
+  p.set('API_TOKEN', values[2]!, 'staging');
+  p.set('STAGING_ONLY', values[3]!, 'staging');
+  declare(p, {
+    DATABASE_URL: { required: true, description: 'Postgres URL of the app' },
+    SENTRY_DSN: { required: false, description: HOSTILE_DESCRIPTION },
+    DECLARED_ONLY: { required: true },
+  });
+  return { p, noKeyEnv: baseEnv({ HAKO_HOME: tempDir('hako-nokey-'), HOME: tempDir('hako-nokey-') }), values };
+}

@@ -5,6 +5,7 @@ import { envCommands } from '../commands/env.js';
 import { secretCommands } from '../commands/secrets.js';
 import { transferCommands } from '../commands/transfer.js';
 import { keyCommands } from '../commands/key.js';
+import { typegenCommands } from '../commands/typegen.js';
 
 export const COMMANDS: readonly CommandSpec[] = [
   ...initCommands,
@@ -12,4 +13,5 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...transferCommands,
   ...envCommands,
   ...keyCommands,
+  ...typegenCommands,
 ];
