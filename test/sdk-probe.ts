@@ -270,5 +270,7 @@ export function typegenProject(): { p: Project; noKeyEnv: NodeJS.ProcessEnv; val
     SENTRY_DSN: { required: false, description: HOSTILE_DESCRIPTION },
     DECLARED_ONLY: { required: true },
   });
-  return { p, noKeyEnv: baseEnv({ HAKO_HOME: tempDir('hako-nokey-'), HOME: tempDir('hako-nokey-') }), values };
+  // Another, empty key store (removed with the project): typegen must not need a key.
+  const other = join(p.home, 'other-machine');
+  return { p, noKeyEnv: baseEnv({ HAKO_HOME: other, HOME: other }), values };
 }
