@@ -1,6 +1,6 @@
 // Copies the runtime (src/sdk/runtime.ts, between its marker lines) into
 // src/typegen/runtime-source.ts, which `hako typegen --lang ts` embeds in generated modules.
-// Run after changing the runtime; test/typegen-ts.test.ts fails while the copy is stale.
+// Runs as the first step of `npm run build`; the output is not committed.
 import { readFileSync, writeFileSync } from 'node:fs';
 
 const BEGIN = '// ---- hako runtime: begin ----';
@@ -25,4 +25,3 @@ try {
   /* first run */
 }
 if (old !== out) writeFileSync(target, out);
-console.log(old === out ? 'runtime-source.ts is up to date' : 'wrote src/typegen/runtime-source.ts');
