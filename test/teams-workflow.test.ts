@@ -91,7 +91,15 @@ test('add gives a teammate with only an age identity access; rm takes it away an
   // Bob's old clone: the old commit still opens with his identity (history is history).
   git(p.dir, 'stash');
   assert.equal(p.ok(['get', 'STRIPE_KEY', '--env', 'production', '-n'], { env: bob.env }).stdout, VALUES['STRIPE_KEY']);
+  const oldEntry: string = p.json().environments.production.recipients[bobRecipient];
   git(p.dir, 'stash', 'pop');
+  // …but his old entry pasted into the new file wraps the old key: refused, never used.
+  const forged = p.json();
+  forged.environments.production.recipients[bobRecipient] = oldEntry;
+  writeFileSync(join(p.dir, '.hako', 'secrets.json'), JSON.stringify(forged, null, 2) + '\n');
+  const stale = p.run(['get', 'STRIPE_KEY', '--env', 'production'], { env: bob.env });
+  assert.equal(stale.code, 4);
+  assert.match(stale.stderr, /does not open environment 'production'/);
 });
 
 test('identities are found in every place sops looks, with # comments and several per file', async (t) => {
