@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, statSync, writeFileSync, mkdirSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
-import { Project, assertNoSecretIn, git } from './helpers.js';
+import { Project, assertNoSecretIn, finished, git, spawnHako } from './helpers.js';
 import { ageKeygen, commitAll, diffLines, keyFilesOf, machine, sshKeygen } from './teams-helpers.js';
 
 const VALUES: Record<string, string> = {
@@ -148,4 +148,34 @@ test('identities are found in every place sops looks, with # comments and severa
   writeFileSync(probe, `#!/bin/sh\nenv | grep -c '^HAKO_AGE_KEY=' >&2\ncat '${multi}'\n`, { mode: 0o700 });
   const r = p.ok(['get', 'TOKEN', '--env', 'staging', '-n'], { env: { ...m.env, SOPS_AGE_KEY_CMD: probe, HAKO_AGE_KEY: otherId } });
   assert.match(r.stderr, /^0$/m);
+});
+
+test('key rotate rewraps every kind of recipient; concurrent adds lose nothing', async (t) => {
+  const p = new Project();
+  t.after(() => p.cleanup());
+  p.set('TOKEN', 'tok-rotate-5d', 'production');
+  const x = machine('rot-x');
+  const s = machine('rot-s');
+  const q = machine('rot-q');
+  mkdirSync(join(x.home, '.config', 'sops', 'age'), { recursive: true, mode: 0o700 });
+  p.ok(['recipients', 'add', ageKeygen(join(x.home, '.config', 'sops', 'age', 'keys.txt')), '--env', 'production']);
+  mkdirSync(join(s.home, '.ssh'), { mode: 0o700 });
+  p.ok(['recipients', 'add', readFileSync(`${sshKeygen(join(s.home, '.ssh', 'id_ed25519'))}.pub`, 'utf8'), '--env', 'production']);
+  const pq = p.ok(['keygen', '--pq'], { env: q.env }).stdout.trim();
+  p.ok(['recipients', 'add', pq, '--env', 'production']);
+  const before = p.json().environments.production;
+  p.ok(['key', 'rotate', '--env', 'production']);
+  const after = p.json().environments.production;
+  assert.notEqual(after.key_id, before.key_id);
+  assert.deepEqual(Object.keys(after.recipients).sort(), Object.keys(before.recipients).sort());
+  for (const m of [x, s, q]) assert.equal(p.ok(['get', 'TOKEN', '--env', 'production', '-n'], { env: m.env }).stdout, 'tok-rotate-5d');
+
+  // Four people added at once, each by their own hako: every entry and every row lands.
+  const others = [0, 1, 2, 3].map((i) => ageKeygen(join(x.home, `c${i}.txt`)));
+  const runs = others.map((r, i) => finished(spawnHako(['recipients', 'add', r, '--env', 'production', '--name', `person ${i}`], { cwd: p.dir, env: p.env })));
+  for (const r of await Promise.all(runs)) assert.equal(r.code, 0, r.stderr);
+  const recipients = Object.keys(p.json().environments.production.recipients);
+  for (const r of others) assert.ok(recipients.includes(r));
+  const doc = readFileSync(join(p.dir, '.hako', 'recipients.md'), 'utf8');
+  for (let i = 0; i < 4; i++) assert.match(doc, new RegExp(`\\| \`${others[i]}\` \\| person ${i} \\|`));
 });
