@@ -17,6 +17,10 @@ function requiredEnv(args: ParsedArgs, usage: string): string {
   return assertEnvName(env);
 }
 
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
 /** An ssh-ed25519 key may come unquoted as several words: join them back. */
 function recipientArg(args: ParsedArgs): string {
   return args.positionals.join(' ');
@@ -96,7 +100,7 @@ export const recipientCommands: CommandSpec[] = [
         ctx.io.stdout(json({ env, removed: r.recipient, old_key_id: r.oldKeyId, new_key_id: r.newKeyId, remaining_recipients: r.remaining, key_file: r.keyFile, rotate: r.names }));
         return;
       }
-      ctx.io.stderr(`hako: removed ${shortRecipient(r.recipient)} from '${env}': key id ${r.oldKeyId} → ${r.newKeyId}, ${r.names.length} values re-encrypted, ${r.remaining} recipients rewrapped\n`);
+      ctx.io.stderr(`hako: removed ${shortRecipient(r.recipient)} from '${env}': key id ${r.oldKeyId} → ${r.newKeyId}, ${plural(r.names.length, 'value')} re-encrypted, ${plural(r.remaining, 'recipient')} rewrapped\n`);
       if (r.keyFile) ctx.io.stderr(`hako: the new key is saved on this machine: ${r.keyFile}\n`);
       const lines = [`Rotation checklist for '${env}': the removed recipient may have read these values.`, 'Change each one where it is issued, then: hako set NAME --env ' + env, ''];
       for (const name of r.names) lines.push(`  [ ] ${name}`);
