@@ -28,7 +28,7 @@ test('X25519 and ssh-ed25519 entries open with `age -d -i KEY` to the 32-byte en
   const p = new Project();
   t.after(() => p.cleanup());
   p.set('DATABASE_URL', 'postgres://u:interop-pw@db/app', 'production');
-  const m = machine('agecli');
+  const m = machine(t, 'agecli');
   const ageKey = join(m.home, 'age-key.txt');
   const x = ageKeygen(ageKey);
   const ssh = sshKeygen(join(m.home, 'id_ed25519'));
@@ -63,10 +63,10 @@ test('entries written by `age -r` / `age -R` open the environment with hako', as
   const key = envKey(p, 'production');
 
   // Teammate 1: an X25519 identity in the sops keys file. Teammate 2: ~/.ssh/id_ed25519.
-  const t1 = machine('age-r');
+  const t1 = machine(t, 'age-r');
   mkdirSync(join(t1.home, '.config', 'sops', 'age'), { recursive: true, mode: 0o700 });
   const r1 = ageKeygen(join(t1.home, '.config', 'sops', 'age', 'keys.txt'));
-  const t2 = machine('age-R');
+  const t2 = machine(t, 'age-R');
   mkdirSync(join(t2.home, '.ssh'), { mode: 0o700 });
   const k2 = sshKeygen(join(t2.home, '.ssh', 'id_ed25519'));
   const r2 = readFileSync(`${k2}.pub`, 'utf8').trim().replace(/ \S+$/, '');
@@ -86,7 +86,7 @@ test('entries written by `age -r` / `age -R` open the environment with hako', as
 });
 
 test('`hako keygen` writes an identity file the age CLI reads, and never overwrites it', async (t) => {
-  const m = machine('keygen');
+  const m = machine(t, 'keygen');
   const p = new Project();
   t.after(() => p.cleanup());
   const out = join(m.home, 'ci-identity.txt');

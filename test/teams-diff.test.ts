@@ -17,7 +17,7 @@ test('one recipient more is one line of secrets.json and one row of recipients.m
   writeFileSync(join(p.dir, 'seed.env'), lines.join('\n') + '\n');
   p.ok(['import', 'seed.env', '--env', 'production']);
   p.ok(['env', 'add', 'staging']);
-  const m = machine('diff');
+  const m = machine(t, 'diff');
   // Three recipients in sorted order: the first and last go in first, so the middle one lands
   // between two existing lines.
   const [low, mid, high] = [0, 1, 2].map((i) => ageKeygen(join(m.home, `k${i}.txt`))).sort() as [string, string, string];

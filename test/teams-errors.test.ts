@@ -28,7 +28,7 @@ test('recipients add: bad recipients, duplicates and a closed environment change
   const p = new Project();
   t.after(() => p.cleanup());
   p.set('API_TOKEN', 'tok-a81f', 'production');
-  const m = machine('dup');
+  const m = machine(t, 'dup');
   const rec = ageKeygen(join(m.home, 'k.txt'));
   const ssh = sshKeygen(join(m.home, 'id'));
   p.ok(['recipients', 'add', rec, '--env', 'production', '--name', 'Ravi']);
@@ -57,7 +57,7 @@ test('recipients add: bad recipients, duplicates and a closed environment change
     assertNoSecretIn([r.stdout, r.stderr], [secretKey, secretKey.slice(16, 60)]);
   }
   // Adding needs the environment open here: a teammate without its key cannot add anyone.
-  const r = p.run(['recipients', 'add', ageKeygen(join(m.home, 'k3.txt')), '--env', 'production'], { env: machine('nokey').env });
+  const r = p.run(['recipients', 'add', ageKeygen(join(m.home, 'k3.txt')), '--env', 'production'], { env: machine(t, 'nokey').env });
   failsCleanly(r, 3, /adding a recipient needs the key of 'production' on this machine/, 'closed environment');
   assert.equal(snapshot(p), before);
   // A damaged recipients.md stops an add before secrets.json is touched.
@@ -72,7 +72,7 @@ test('recipients rm: the last way in needs --force; unknown recipients and passp
   const p = new Project();
   t.after(() => p.cleanup());
   p.set('A', 'value-a-91', 'production');
-  const m = machine('last');
+  const m = machine(t, 'last');
   const rec = ageKeygen(join(m.home, 'k.txt'));
   p.ok(['recipients', 'add', rec, '--env', 'production']);
   const before = snapshot(p);
@@ -101,7 +101,7 @@ test('recipients rm: the last way in needs --force; unknown recipients and passp
   const rot = JSON.parse(p.ok(['recipients', 'rm', rec, '--env', 'staging', '--passphrase', '--json'], { env: { ...pass, HAKO_NEW_PASSPHRASE: 'a new and long passphrase' } }).stdout);
   assert.equal(rot.remaining_recipients, 1);
   assert.ok(p.json().environments.staging.passphrase, 'still a passphrase environment');
-  const fresh = machine('fresh');
+  const fresh = machine(t, 'fresh');
   assert.equal(p.run(['export', '--env', 'staging'], { env: { ...fresh.env, HAKO_PASSPHRASE: 'a new and long passphrase' } }).code, 0, 'the new passphrase opens it');
 });
 
@@ -109,7 +109,7 @@ test('broken identity sources are errors; an identity that is no recipient is "n
   const p = new Project();
   t.after(() => p.cleanup());
   p.set('DB', 'db-secret-77', 'production');
-  const m = machine('broken');
+  const m = machine(t, 'broken');
   const keysDir = join(m.home, '.config', 'sops', 'age');
   mkdirSync(keysDir, { recursive: true, mode: 0o700 });
   const keys = join(keysDir, 'keys.txt');
@@ -145,7 +145,7 @@ test('broken identity sources are errors; an identity that is no recipient is "n
   chmodSync(keys, 0o600);
 
   // Not mine: an identity that is no recipient, and environments without recipients.
-  const stranger = machine('stranger');
+  const stranger = machine(t, 'stranger');
   const strangerKeys = join(stranger.home, 'k.txt');
   ageKeygen(strangerKeys);
   const r = p.run(['get', 'DB', '--env', 'production'], { env: { ...stranger.env, SOPS_AGE_KEY_FILE: strangerKeys } });
@@ -167,7 +167,7 @@ test('ssh keys: a passphrase-protected key is an error only when it is the one n
   t.after(() => p.cleanup());
   p.set('DB', 'db-secret-88', 'production');
   p.set('OTHER', 'other-1', 'staging');
-  const m = machine('locked');
+  const m = machine(t, 'locked');
   mkdirSync(join(m.home, '.ssh'), { mode: 0o700 });
   const key = sshKeygen(join(m.home, '.ssh', 'id_ed25519'), 'ssh key passphrase');
   p.ok(['recipients', 'add', readFileSync(`${key}.pub`, 'utf8'), '--env', 'production']);

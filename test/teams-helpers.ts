@@ -1,6 +1,7 @@
 /** Helpers for the teams tests: teammates' machines (a HOME and a HAKO_HOME of their own). */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import type { TestContext } from 'node:test';
 import { join } from 'node:path';
 import { git, tempDir } from './helpers.js';
 
@@ -9,9 +10,10 @@ export interface Machine {
   env: NodeJS.ProcessEnv;
 }
 
-/** A machine with nothing on it yet: no key files, no identities. */
-export function machine(name: string): Machine {
+/** A machine with nothing on it yet (no key files, no identities), removed after the test. */
+export function machine(t: TestContext, name: string): Machine {
   const home = tempDir(`hako-${name}-`);
+  t.after(() => rmSync(home, { recursive: true, force: true }));
   return { home, env: { HOME: home, HAKO_HOME: join(home, 'hako') } };
 }
 

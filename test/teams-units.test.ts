@@ -2,7 +2,7 @@
 // recipients as people paste them, SOPS_AGE_KEY_CMD command lines, recipients.md.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from './helpers.js';
 import { sshKeygen } from './teams-helpers.js';
@@ -17,8 +17,9 @@ function hakoError(code: string, message: RegExp) {
   return (err: unknown) => isHakoError(err) && err.code === code && message.test(err.message);
 }
 
-test('OpenSSH keys: ssh-keygen output parses; encrypted keys show their public key; damage is refused', () => {
+test('OpenSSH keys: ssh-keygen output parses; encrypted keys show their public key; damage is refused', (t) => {
   const dir = tempDir('hako-ssh-');
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   const plain = sshKeygen(join(dir, 'plain'));
   const locked = sshKeygen(join(dir, 'locked'), 'a passphrase');
   const pubLine = readFileSync(`${plain}.pub`, 'utf8');

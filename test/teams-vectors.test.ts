@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import * as age from 'age-encryption';
@@ -150,8 +150,9 @@ test("ssh-ed25519 vectors (made by age -R): hako's stanza code gives each expect
   assert.deepEqual([...outcomes].sort(), ['HMAC failure', 'header failure', 'no match', 'payload failure', 'success']);
 });
 
-test('ssh-ed25519 vectors: the real age CLI agrees with every expected outcome', () => {
+test('ssh-ed25519 vectors: the real age CLI agrees with every expected outcome', (t) => {
   const work = tempDir('hako-sshvec-');
+  t.after(() => rmSync(work, { recursive: true, force: true }));
   for (const v of sshVectors()) {
     const file = join(work, v.name);
     writeFileSync(file, v.body);

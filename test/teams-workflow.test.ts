@@ -16,9 +16,9 @@ const VALUES: Record<string, string> = {
 
 test('add gives a teammate with only an age identity access; rm takes it away and rotates', async (t) => {
   const p = new Project();
-  const bob = machine('bob');
-  const carol = machine('carol');
-  const dave = machine('dave');
+  const bob = machine(t, 'bob');
+  const carol = machine(t, 'carol');
+  const dave = machine(t, 'dave');
   t.after(() => p.cleanup());
   for (const [k, v] of Object.entries(VALUES)) p.set(k, v, 'production');
   p.set('DEV_ONLY', 'dev-value', 'development');
@@ -106,7 +106,7 @@ test('identities are found in every place sops looks, with # comments and severa
   const p = new Project();
   t.after(() => p.cleanup());
   p.set('TOKEN', 'tok-3c1d9e', 'staging');
-  const m = machine('sources');
+  const m = machine(t, 'sources');
   const other = ageKeygen(join(m.home, 'other.txt'));
   const mine = ageKeygen(join(m.home, 'mine.txt'));
   const otherId = readFileSync(join(m.home, 'other.txt'), 'utf8').split('\n').find((l) => l.startsWith('AGE-SECRET-KEY-'))!;
@@ -154,9 +154,9 @@ test('key rotate rewraps every kind of recipient; concurrent adds lose nothing',
   const p = new Project();
   t.after(() => p.cleanup());
   p.set('TOKEN', 'tok-rotate-5d', 'production');
-  const x = machine('rot-x');
-  const s = machine('rot-s');
-  const q = machine('rot-q');
+  const x = machine(t, 'rot-x');
+  const s = machine(t, 'rot-s');
+  const q = machine(t, 'rot-q');
   mkdirSync(join(x.home, '.config', 'sops', 'age'), { recursive: true, mode: 0o700 });
   p.ok(['recipients', 'add', ageKeygen(join(x.home, '.config', 'sops', 'age', 'keys.txt')), '--env', 'production']);
   mkdirSync(join(s.home, '.ssh'), { mode: 0o700 });
