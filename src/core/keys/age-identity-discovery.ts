@@ -21,7 +21,7 @@ import { basename, isAbsolute, join } from 'node:path';
 import { HakoError } from '../errors.js';
 import { readPrivateFile } from '../fs/private-file.js';
 import { splitShellWords } from '../formats/shell-words.js';
-import { withoutKeyMaterial } from '../../runtime/child-env.js'; // the one list of key-material variables
+import { withoutKeyMaterial } from './key-material.js';
 
 export type IdentityTextFormat = 'words' | 'lines' | 'ssh';
 
