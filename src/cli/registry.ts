@@ -5,10 +5,12 @@ import { envCommands } from '../commands/env.js';
 import { secretCommands } from '../commands/secrets.js';
 import { transferCommands } from '../commands/transfer.js';
 import { keyCommands } from '../commands/key.js';
+import { runCommands } from '../commands/run.js';
 
 export const COMMANDS: readonly CommandSpec[] = [
   ...initCommands,
   ...secretCommands,
+  ...runCommands,
   ...transferCommands,
   ...envCommands,
   ...keyCommands,

@@ -124,7 +124,11 @@ function noSecret(env: string, name: string, record: EnvironmentRecord): HakoErr
 /** Opens every value of an environment; any failure stops everything (fail closed). */
 export async function revealEnvironment(ctx: ServiceContext, env: string, project: Project = findProject(ctx.cwd)): Promise<Map<string, string>> {
   assertEnvName(env);
-  const file = loadSecretsFile(project);
+  return openRecord(ctx, loadSecretsFile(project), env);
+}
+
+/** Opens every value of `env` in an already loaded file, sorted by name; fail closed. */
+export async function openRecord(ctx: ServiceContext, file: SecretsFile, env: string): Promise<Map<string, string>> {
   const record = requireEnvironment(file, env);
   const { cipher } = await openEnvironment(ctx, file, env);
   const out = new Map<string, string>();
