@@ -5,11 +5,13 @@ import { envCommands } from '../commands/env.js';
 import { secretCommands } from '../commands/secrets.js';
 import { transferCommands } from '../commands/transfer.js';
 import { keyCommands } from '../commands/key.js';
+import { manifestCommands } from '../commands/manifest.js';
 import { runCommands } from '../commands/run.js';
 
 export const COMMANDS: readonly CommandSpec[] = [
   ...initCommands,
   ...secretCommands,
+  ...manifestCommands,
   ...runCommands,
   ...transferCommands,
   ...envCommands,
