@@ -1,15 +1,16 @@
 // Measures the redaction filter alone: 100 secrets (every spelling) over 64 MiB of log-like
 // text in 64 KiB chunks, the way a child's pipe delivers it. Prints MB/s. Run after
-// `npm run build`: node scripts/redaction-throughput.mjs [secrets] [MiB]
+// `npm run build`: node scripts/redaction-throughput.mjs [secrets] [MiB] [shortest value length]
 import { randomBytes } from 'node:crypto';
 import { matcherFor, StreamRedactor } from '../build/src/runtime/redactor.js';
 
 const count = Number(process.argv[2] ?? 100);
 const mib = Number(process.argv[3] ?? 64);
+const shortest = Number(process.argv[4] ?? 12);
 const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_/+=:@.!é';
 const secrets = new Map();
 for (let i = 0; i < count; i++) {
-  const len = 12 + (i % 40);
+  const len = shortest + (i % 40);
   let v = '';
   for (const b of randomBytes(len)) v += alphabet[b % alphabet.length];
   secrets.set(`SECRET_${i}`, v);
@@ -41,4 +42,4 @@ function run() {
 run(); // warm-up
 const runs = [run(), run(), run()].sort((a, b) => a.s - b.s);
 const med = runs[1];
-console.log(`${count} secrets, ${mib} MiB: ${(input.length / 1e6 / med.s).toFixed(0)} MB/s (median of 3; output ${med.out} bytes)`);
+console.log(`${count} secrets (${shortest}-${shortest + 39} characters), ${mib} MiB: ${(input.length / 1e6 / med.s).toFixed(0)} MB/s (median of 3; output ${med.out} bytes)`);

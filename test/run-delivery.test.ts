@@ -43,13 +43,17 @@ for (const via of ['env', 'fd3', 'files'] as const) {
     try {
       const bundle = p.ok(['key', 'export']).stdout.trim();
       const keyEnv = Object.fromEntries(KEY_VARS.map((k) => [k, k === 'HAKO_KEY' ? bundle : `junk-${k.toLowerCase()}`]));
-      const r = p.run(['run', '--via', via, '--no-redact', ...nodeChild(READER, ...NAMES)], { env: keyEnv });
+      // Pointers from an outer run must not leak in: each run sets only its own.
+      const outer = { HAKO_SECRETS_FD: '3', HAKO_SECRETS_DIR: '/nonexistent/outer-run' };
+      const r = p.run(['run', '--via', via, '--no-redact', ...nodeChild(READER, ...NAMES)], { env: { ...keyEnv, ...outer } });
       assert.equal(r.code, 0, r.stderr);
       const got = JSON.parse(r.stdout) as { values: Record<string, string>; envelope: string | null; env: Record<string, string> };
       assert.deepEqual(got.values, VALUES);
       for (const k of Object.keys(got.env)) assert.ok(!KEY_VARS.includes(k) && !k.startsWith('HAKO_PASSPHRASE') && !k.startsWith('SOPS_AGE_KEY'), `${k} reached the child`);
       const childEnvText = Object.entries(got.env).map(([k, v]) => `${k}=${v}`).join('\n');
       assert.ok(!childEnvText.includes(bundle), 'the key bundle reached the child');
+      assert.equal(got.env['HAKO_SECRETS_FD'], via === 'fd3' ? '3' : undefined);
+      assert.equal(got.env['HAKO_SECRETS_DIR'] === undefined, via !== 'files');
       if (via === 'env') {
         for (const n of NAMES) assert.equal(got.env[n], VALUES[n]);
       } else {

@@ -58,6 +58,25 @@ test('streaming redaction equals leftmost-longest on the whole text, however it 
   );
 });
 
+test('the same with longer patterns, where the skip loop jumps many bytes at a time', () => {
+  const letters = fc.constantFrom(...'abcdefghij'.split(''));
+  fc.assert(
+    fc.property(
+      fc.uniqueArray(fc.string({ unit: letters, minLength: 8, maxLength: 40 }), { minLength: 1, maxLength: 8 }), // windows of 8+: the skip loop
+      fc.array(fc.oneof(fc.string({ unit: letters, maxLength: 30 }), fc.nat(7)), { maxLength: 30 }),
+      fc.array(fc.nat(2000), { maxLength: 8 }),
+      (words, parts, cuts) => {
+        // The text mixes noise with whole and partial patterns.
+        const text = parts.map((x) => (typeof x === 'number' ? words[x % words.length]!.slice(0, 1 + (x * 7) % words[x % words.length]!.length) + words[x % words.length] : x)).join('');
+        const patterns = words.map((w, i) => ({ bytes: Buffer.from(w), replacement: Buffer.from(`<${i}>`) }));
+        const input = Buffer.from(text);
+        assert.deepEqual(streamed(input, new Matcher(patterns), cuts), reference(input, patterns));
+      },
+    ),
+    { numRuns: 3000 },
+  );
+});
+
 test('the held tail is only a possible beginning of a secret, and is released when disproved', () => {
   const m = matcherFor(new Map([['TOKEN', 'hunter2-hunter2']]));
   const r = new StreamRedactor(m);

@@ -27,7 +27,8 @@ export interface Delivery {
   cleanup(): void;
 }
 
-export function prepareDelivery(mode: DeliveryMode, env: string, secrets: ReadonlyMap<string, string>, processEnv: NodeJS.ProcessEnv): Delivery {
+/** `notice` is told when files cannot be kept in memory (no tmpfs here) and go to disk. */
+export function prepareDelivery(mode: DeliveryMode, env: string, secrets: ReadonlyMap<string, string>, processEnv: NodeJS.ProcessEnv, notice: (message: string) => void): Delivery {
   switch (mode) {
     case 'env':
       return { vars: secrets, fd3: false, started() {}, cleanup() {} };
@@ -42,6 +43,7 @@ export function prepareDelivery(mode: DeliveryMode, env: string, secrets: Readon
     }
     case 'files': {
       const { dir, vars } = writeSecretFiles(secrets, processEnv);
+      if (!dir.onTmpfs) notice(`--via files: no memory-backed folder here (set XDG_RUNTIME_DIR); the files are on disk in ${dir.path} until the program ends`);
       return { vars, fd3: false, started() {}, cleanup: () => dir.remove() };
     }
   }

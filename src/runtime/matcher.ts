@@ -1,11 +1,13 @@
 /**
  * A multi-pattern byte matcher built for throughput on output that rarely holds a secret.
  *
- * Every pattern is at least 4 bytes long. A bit set over all 2^24 three-byte prefixes says
- * in one typed-array read whether any pattern can start at a position, so the hot loop
- * touches each byte once with a rolling 24-bit window and no allocation. Only where the
- * bit is set does the matcher look up the patterns sharing the first four bytes (longest
- * first) and compare them in full. Matches are leftmost-longest.
+ * Two filters keep the hot loop cheap. Wu–Manber skipping: with m the shortest pattern
+ * length, a window of m bytes is judged by its last three; a shift table (hashed) says how
+ * far the window can move without passing the start of any pattern, so ordinary text is
+ * crossed several bytes per step. Where the shift is zero, a bit set over all 2^24
+ * three-byte prefixes says in one read whether a pattern can start at the window. Only then
+ * are the patterns sharing the first four bytes (longest first) compared in full. Matches
+ * are leftmost-longest. Every pattern is at least 4 bytes long.
  *
  * The same tables answer the question streaming needs at the end of a chunk: can the bytes
  * from here to the end be the beginning of some pattern (so they must wait for more)?
@@ -18,9 +20,22 @@ export interface Pattern {
 }
 
 export const MIN_PATTERN_BYTES = 4;
+/** Shortest window for which skipping beats looking at every byte (measured). */
+const SKIP_FROM = 8;
+const SHIFT_BITS = 18;
+const SHIFT_MASK = (1 << SHIFT_BITS) - 1;
+
+/** The shift-table slot of the three bytes a, b, c. */
+function blockHash(a: number, b: number, c: number): number {
+  return ((a << 12) ^ (b << 6) ^ c) & SHIFT_MASK;
+}
 
 export class Matcher {
   readonly maxLength: number;
+  /** The window of the skip loop: the shortest pattern length (at most 255). */
+  private readonly window: number;
+  /** How far a window whose last three bytes hash here may move (Wu–Manber SHIFT). */
+  private readonly shift = new Uint8Array(1 << SHIFT_BITS);
   /** Bit i set when some pattern starts with the 3 bytes whose big-endian value is i. */
   private readonly tri = new Uint8Array(1 << 21);
   private readonly first1 = new Uint8Array(256);
@@ -29,8 +44,13 @@ export class Matcher {
   private readonly buckets = new Map<number, Pattern[]>();
 
   constructor(patterns: Iterable<Pattern>) {
+    const all = [...patterns];
     let max = 0;
-    for (const p of patterns) {
+    let min = 255;
+    for (const p of all) min = Math.min(min, p.bytes.length);
+    this.window = min;
+    this.shift.fill(min - 2);
+    for (const p of all) {
       const b = p.bytes;
       if (b.length < MIN_PATTERN_BYTES) throw new RangeError('pattern shorter than 4 bytes');
       const t = (b[0]! << 16) | (b[1]! << 8) | b[2]!;
@@ -42,6 +62,10 @@ export class Matcher {
       if (list) list.push(p);
       else this.buckets.set(key, [p]);
       if (b.length > max) max = b.length;
+      for (let j = 2; j < min; j++) {
+        const h = blockHash(b[j - 2]!, b[j - 1]!, b[j]!);
+        if (this.shift[h]! > min - 1 - j) this.shift[h] = min - 1 - j;
+      }
     }
     for (const list of this.buckets.values()) list.sort((x, y) => y.bytes.length - x.bytes.length);
     this.maxLength = max;
@@ -52,6 +76,35 @@ export class Matcher {
    * are a pattern's), or -1. Positions need three readable bytes: `to` ≤ data.length - 2.
    */
   nextCandidate(data: Uint8Array, from: number, to: number): number {
+    // Windows of m bytes that fit in the data: skip by the shift of their last three bytes.
+    // With short windows the skips are too small to pay for themselves: scan every byte.
+    const full = this.window >= SKIP_FROM ? Math.min(to, data.length - this.window + 1) : from;
+    const i = full > from ? this.skipToCandidate(data, from, full) : -1;
+    if (i >= 0) return i;
+    return this.scanToCandidate(data, Math.max(from, full), to);
+  }
+
+  private skipToCandidate(data: Uint8Array, from: number, to: number): number {
+    const tri = this.tri;
+    const shift = this.shift;
+    const last = this.window - 1;
+    let i = from;
+    while (i < to) {
+      const e = i + last;
+      const s = shift[blockHash(data[e - 2]!, data[e - 1]!, data[e]!)]!;
+      if (s !== 0) {
+        i += s;
+        continue;
+      }
+      const h = (data[i]! << 16) | (data[i + 1]! << 8) | data[i + 2]!;
+      if ((tri[h >>> 3]! & (1 << (h & 7))) !== 0) return i;
+      i++;
+    }
+    return -1;
+  }
+
+  /** Every position, with a rolling 24-bit window over the bit set. */
+  private scanToCandidate(data: Uint8Array, from: number, to: number): number {
     if (from >= to) return -1;
     const tri = this.tri;
     let h = (data[from]! << 8) | data[from + 1]!;

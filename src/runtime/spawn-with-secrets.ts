@@ -13,6 +13,8 @@ import type { Writable } from 'node:stream';
 import { HakoError } from '../core/errors.js';
 import { withoutKeyMaterial } from './child-env.js';
 import type { Delivery } from './delivery.js';
+import { ENVELOPE_FD_VAR } from './envelope.js';
+import { SECRETS_DIR_VAR } from './files-delivery.js';
 import type { Matcher } from './matcher.js';
 import { relayOutput, type Relay } from './output-relay.js';
 import { StreamRedactor } from './redactor.js';
@@ -50,6 +52,10 @@ export async function spawnWithSecrets(req: SpawnRequest): Promise<ChildExit> {
   try {
     delivery = req.prepare();
     const env = { ...withoutKeyMaterial(req.baseEnv), ...req.extraVars };
+    // Pointers left by an outer `hako run` would send the child to an fd or folder that is
+    // not its own; only this run's delivery sets them.
+    delete env[ENVELOPE_FD_VAR];
+    delete env[SECRETS_DIR_VAR];
     for (const [name, value] of delivery.vars) env[name] = value;
     const out = req.redaction ? 'pipe' : 'inherit';
     const stdio: StdioOptions = ['inherit', out, out, ...(delivery.fd3 ? ['pipe' as const] : [])];

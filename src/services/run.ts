@@ -41,7 +41,7 @@ export async function runWithSecrets(ctx: ServiceContext, req: RunRequest): Prom
     args: req.args,
     baseEnv: ctx.env,
     extraVars: redaction && out?.stdoutIsTTY ? colourVars(ctx.env) : {},
-    prepare: () => prepareDelivery(req.via, req.env, secrets, ctx.env),
+    prepare: () => prepareDelivery(req.via, req.env, secrets, ctx.env, ctx.notice),
     redaction,
   });
 }
