@@ -132,8 +132,18 @@ export async function openRecord(ctx: ServiceContext, file: SecretsFile, env: st
   const record = requireEnvironment(file, env);
   const { cipher } = await openEnvironment(ctx, file, env);
   const out = new Map<string, string>();
-  for (const [name, token] of [...record.secrets].sort(([a], [b]) => (a < b ? -1 : 1))) out.set(name, cipher.open(name, token));
+  for (const [name, token] of inNameOrder(record.secrets)) out.set(name, cipher.open(name, token));
   return out;
+}
+
+/** Entries sorted by name; a canonical file already is, so it is only checked. */
+function inNameOrder(m: ReadonlyMap<string, string>): Iterable<[string, string]> {
+  let prev = '';
+  for (const name of m.keys()) {
+    if (name < prev) return [...m].sort(([a], [b]) => (a < b ? -1 : 1));
+    prev = name;
+  }
+  return m;
 }
 
 export async function removeSecret(ctx: ServiceContext, name: string, scope: { env: string } | { allEnvs: true }): Promise<string[]> {

@@ -76,7 +76,9 @@ export class EnvironmentCipher {
     decipher.setAAD(valueAad(this.env, this.keyId, name));
     decipher.setAuthTag(parts.tag);
     try {
-      return Buffer.concat([decipher.update(parts.body), decipher.final()]);
+      const plain = decipher.update(parts.body);
+      const rest = decipher.final(); // GCM is a stream mode: empty, but it checks the tag
+      return rest.length ? Buffer.concat([plain, rest]) : plain;
     } catch {
       return null;
     }
