@@ -14,6 +14,7 @@
  */
 
 export const MIN_REDACT_CHARS = 4;
+const UNRESERVED = /^[A-Za-z0-9._~-]*$/;
 
 /** True when `value` is long enough to be redacted (see the rule above). */
 export function isRedactable(value: string): boolean {
@@ -30,23 +31,13 @@ export function redactionForms(value: string): Buffer[] {
   const base64 = raw.toString('base64');
   const base64url = raw.toString('base64url');
   const hex = raw.toString('hex');
-  const json = JSON.stringify(value).slice(1, -1);
-  const jsonAscii = json.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-  const spellings = [
-    value,
-    base64,
-    base64.replace(/=+$/, ''),
-    base64url,
-    base64url + '='.repeat((4 - (base64url.length % 4)) % 4),
-    hex,
-    hex.toUpperCase(),
-    encodeURIComponent(value),
-    new URLSearchParams([['', value]]).toString().slice(1),
-    strictPercentEncode(raw),
-    json,
-    jsonAscii,
-    jsonAscii.replace(/\//g, '\\/'),
-  ];
+  const spellings = [value, base64, base64.replace(/=+$/, ''), base64url, base64url + '='.repeat((4 - (base64url.length % 4)) % 4), hex, hex.toUpperCase()];
+  // Letters, digits and -._~ need no URL or JSON escaping: those spellings are the value.
+  if (!UNRESERVED.test(value)) {
+    const json = JSON.stringify(value).slice(1, -1);
+    const jsonAscii = json.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    spellings.push(encodeURIComponent(value), new URLSearchParams([['', value]]).toString().slice(1), strictPercentEncode(raw), json, jsonAscii, jsonAscii.replace(/\//g, '\\/'));
+  }
   const seen = new Set<string>();
   const out: Buffer[] = [];
   for (const s of spellings) {
