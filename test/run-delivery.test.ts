@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync, statfsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { finished, spawnHako, tempDir } from './helpers.js';
-import { KEY_VARS, nodeChild, projectWith, waitForOutput } from './run-helpers.js';
+import { finished, spawnHako } from './helpers.js';
+import { KEY_VARS, nodeChild, projectWith, scratchDir, waitForOutput } from './run-helpers.js';
 
 const VALUES: Record<string, string> = {
   BIG: randomBytes(48 * 1024).toString('base64'), // 64 KiB
@@ -104,7 +104,7 @@ test('fd3: /proc/<pid>/environ of the running child holds no value and no key va
 
 test('fd3: a 1 MiB envelope read late does not deadlock', async () => {
   const p = projectWith({ SMALL: 'small-value' });
-  const dir = tempDir();
+  const dir = scratchDir();
   try {
     const big = randomBytes(786432).toString('base64'); // 1 MiB of text
     writeFileSync(join(dir, 'big'), big);
@@ -124,7 +124,7 @@ test('fd3: a 1 MiB envelope read late does not deadlock', async () => {
 
 test('env: values too large for environment variables are a clear error, nothing runs', () => {
   const p = projectWith({ SMALL: 'small-value' });
-  const dir = tempDir();
+  const dir = scratchDir();
   try {
     writeFileSync(join(dir, 'big'), 'x'.repeat(300 * 1024));
     p.ok(['set', 'BIG', '--from-file', join(dir, 'big')]);

@@ -3,7 +3,21 @@
  * Node scripts (started with this Node, found by absolute path), and waiting for a line.
  */
 import type { ChildProcess } from 'node:child_process';
-import { Project } from './helpers.js';
+import { rmSync } from 'node:fs';
+import { after } from 'node:test';
+import { Project, tempDir } from './helpers.js';
+
+const scratch: string[] = [];
+after(() => {
+  for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A temporary folder (markers, input files, an empty HAKO_HOME), removed after the tests. */
+export function scratchDir(): string {
+  const dir = tempDir('hako-run-test-');
+  scratch.push(dir);
+  return dir;
+}
 
 /** `-- node -e SCRIPT ARGS…`: the tail of a `hako run` command line. */
 export function nodeChild(script: string, ...args: string[]): string[] {

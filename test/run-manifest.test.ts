@@ -7,13 +7,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir } from './helpers.js';
-import { projectWith } from './run-helpers.js';
+import { projectWith, scratchDir } from './run-helpers.js';
 
 test('declare and undeclare edit the schema, one line per name, without a key', () => {
   const p = projectWith({ DATABASE_URL: 'postgres://localhost/dev' });
   try {
-    const noKey = { HAKO_HOME: tempDir() };
+    const noKey = { HAKO_HOME: scratchDir() };
     p.ok(['declare', 'DATABASE_URL', '--description', 'Postgres URL, with password'], { env: noKey });
     p.ok(['declare', 'SENTRY_DSN', '--optional'], { env: noKey });
     p.ok(['declare', 'STRIPE_KEY'], { env: noKey });
@@ -56,7 +55,7 @@ test('declare and undeclare edit the schema, one line per name, without a key', 
 
 test('run refuses to start while required names have no value, lists all of them, runs nothing', () => {
   const p = projectWith({ API_TOKEN: 'tok-0123456789' });
-  const dir = tempDir();
+  const dir = scratchDir();
   try {
     for (const name of ['DATABASE_URL', 'API_TOKEN', 'STRIPE_KEY']) p.ok(['declare', name]);
     p.ok(['declare', 'SENTRY_DSN', '--optional']);
@@ -72,7 +71,7 @@ test('run refuses to start while required names have no value, lists all of them
       assert.equal(existsSync(marker), false, 'the program ran');
     }
     // Found before any key is looked for: no key on this machine gives the same answer.
-    const noKey = p.run(['run', '--', 'true'], { env: { HAKO_HOME: tempDir() } });
+    const noKey = p.run(['run', '--', 'true'], { env: { HAKO_HOME: scratchDir() } });
     assert.match(noKey.stderr, /no value for 2 required secrets/);
 
     p.set('DATABASE_URL', 'postgres://localhost/dev');

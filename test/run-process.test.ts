@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { finished, HAKO_BIN, spawnHako, tempDir } from './helpers.js';
-import { nodeChild, projectWith, waitForOutput } from './run-helpers.js';
+import { finished, HAKO_BIN, spawnHako } from './helpers.js';
+import { nodeChild, projectWith, scratchDir, waitForOutput } from './run-helpers.js';
 
 test('exit code 7 comes back as 7, with and without redaction', () => {
   const p = projectWith({ TOKEN: 'tok-0123456789' });
@@ -109,7 +109,7 @@ test('command line forms: with and without --, options before the program, the p
 
 test('fail closed: a value that does not open stops the start, nothing runs', () => {
   const p = projectWith({ A_TOKEN: 'tok-0123456789', B_TOKEN: 'other-0123456789' });
-  const dir = tempDir();
+  const dir = scratchDir();
   try {
     const file = p.json();
     // Move B's ciphertext to A: it no longer authenticates under A's name.
@@ -123,7 +123,7 @@ test('fail closed: a value that does not open stops the start, nothing runs', ()
       assert.equal(existsSync(marker), false, 'the program ran');
     }
     // No key at all: the same.
-    const r = p.run(['run', '--', 'sh', '-c', `touch ${marker}`], { env: { HAKO_HOME: tempDir() } });
+    const r = p.run(['run', '--', 'sh', '-c', `touch ${marker}`], { env: { HAKO_HOME: scratchDir() } });
     assert.equal(r.code, 3, r.stderr);
     assert.equal(existsSync(marker), false);
   } finally {

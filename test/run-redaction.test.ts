@@ -9,8 +9,8 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertNoSecretIn, finished, HAKO_BIN, spawnHako, tempDir } from './helpers.js';
-import { nodeChild, projectWith } from './run-helpers.js';
+import { assertNoSecretIn, finished, HAKO_BIN, spawnHako } from './helpers.js';
+import { nodeChild, projectWith, scratchDir } from './run-helpers.js';
 
 const TOKEN = 'sk_live_51HdT/x+y=z?&"é✓';
 const DB_URL = 'postgres://app:s3cr3t-pässword@db.internal:5432/app';
@@ -93,7 +93,7 @@ test('a value printed 10,000 times is redacted every time', () => {
 
 test('output without secrets passes through byte for byte, binary and large', () => {
   const p = projectWith({ TOKEN });
-  const dir = tempDir();
+  const dir = scratchDir();
   try {
     const data = randomBytes(3 * 1024 * 1024);
     const file = join(dir, 'data.bin');
