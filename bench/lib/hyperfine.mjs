@@ -24,7 +24,9 @@ export function hyperfine(commands, { cwd, env, warmup = 3, runs = MIN_RUNS, she
     if (!shell) args.push('-N');
     if (prepare) args.push('--prepare', prepare);
     for (const c of commands) args.push('--command-name', c.name, c.cmd);
+    const t0 = Date.now();
     const r = spawnSync('hyperfine', args, { cwd, env, encoding: 'utf8' });
+    if (process.env.BENCH_DEBUG) process.stderr.write(`  hyperfine ${commands.map((c) => c.name).join(',')}: ${Date.now() - t0} ms\n`);
     if (r.status !== 0) throw new Error(`hyperfine failed (${commands.map((c) => c.name).join(', ')}):\n${r.stderr}`);
     const { results } = JSON.parse(readFileSync(out, 'utf8'));
     const byName = {};
