@@ -4,7 +4,7 @@
 # so nothing needs setting up: an empty key store, the passphrase in the environment.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-hako() { node "$root/build/cli/hako.mjs" "$@"; }
+hako() { node "$root/build/cli/hako.cjs" "$@"; }
 HAKO_HOME=$(mktemp -d); export HAKO_HOME; trap 'rm -rf "$HAKO_HOME"' EXIT
 export HAKO_PASSPHRASE_DEMO='hako-demo-passphrase'
 cd "$root/examples/demo-app"

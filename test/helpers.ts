@@ -9,7 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const HAKO_BIN = join(REPO_ROOT, 'build', 'cli', 'hako.mjs');
+export const HAKO_BIN = join(REPO_ROOT, 'build', 'cli', 'hako.cjs');
 
 export interface RunResult {
   code: number | null;

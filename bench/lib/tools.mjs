@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** The built CLI, run through its shebang as a user runs it. */
-export const HAKO_BIN = join(REPO_ROOT, 'build', 'cli', 'hako.mjs');
+export const HAKO_BIN = join(REPO_ROOT, 'build', 'cli', 'hako.cjs');
 export const DOTENVX_BIN = join(REPO_ROOT, 'node_modules', '@dotenvx', 'dotenvx', 'src', 'cli', 'dotenvx.js');
 export const DOTENVX = join(REPO_ROOT, 'node_modules', '.bin', 'dotenvx');
 

@@ -3,6 +3,7 @@
  * a secret typed without echo, and a yes/no. Both exist only when stdin is a terminal;
  * nothing is ever read from a terminal that is not there.
  */
+import { isatty } from 'node:tty';
 import { HakoError } from '../core/errors.js';
 import type { Io } from './command.js';
 
@@ -13,7 +14,9 @@ export function processIo(): Io {
   return {
     stdout: (text) => void process.stdout.write(text),
     stderr: (text) => void process.stderr.write(text),
-    stdinIsTTY: process.stdin.isTTY === true,
+    // isatty, not process.stdin.isTTY: making the stdin stream costs milliseconds at every
+    // start, and most commands never read it.
+    stdinIsTTY: isatty(0),
     stdoutIsTTY: process.stdout.isTTY === true,
     stderrIsTTY: process.stderr.isTTY === true,
     readStdin,
