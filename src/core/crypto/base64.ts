@@ -11,17 +11,18 @@ for (let i = 0; i < STD_ALPHABET.length; i++) STD_VALUE[STD_ALPHABET.charCodeAt(
 const URL_NOPAD = /^[A-Za-z0-9_-]*$/;
 
 /**
- * True when `s` is canonical standard padded base64: a multiple of 4 characters from the
+ * True when `s` (from index `start` on) is canonical standard padded base64: a multiple of 4 characters from the
  * alphabet, at most two `=` at the end, and the unused low bits of the last character zero
  * (the one spelling Node's encoder gives). No allocation, no regular expression: every
  * value of a secrets file passes through here on each `hako run`.
  */
-export function isBase64Strict(s: string): boolean {
+export function isBase64Strict(s: string, start = 0): boolean {
   const n = s.length;
-  if (n % 4 !== 0) return false;
+  if ((n - start) % 4 !== 0) return false;
   let end = n;
-  if (n > 0 && s.charCodeAt(n - 1) === 61) end = s.charCodeAt(n - 2) === 61 ? n - 2 : n - 1;
-  for (let i = 0; i < end; i++) {
+  if (n > start && s.charCodeAt(n - 1) === 61) end = s.charCodeAt(n - 2) === 61 ? n - 2 : n - 1;
+  if (end < start) return false;
+  for (let i = start; i < end; i++) {
     const c = s.charCodeAt(i);
     if (c >= 128 || STD_VALUE[c] === 255) return false;
   }
@@ -29,10 +30,10 @@ export function isBase64Strict(s: string): boolean {
   return pad === 0 || (STD_VALUE[s.charCodeAt(end - 1)]! & (pad === 1 ? 0b11 : 0b1111)) === 0;
 }
 
-/** The number of bytes a canonical base64 string decodes to. */
-export function base64DecodedLength(s: string): number {
-  const n = s.length;
-  const pad = n > 0 && s.charCodeAt(n - 1) === 61 ? (s.charCodeAt(n - 2) === 61 ? 2 : 1) : 0;
+/** The number of bytes a canonical base64 string (from index `start` on) decodes to. */
+export function base64DecodedLength(s: string, start = 0): number {
+  const n = s.length - start;
+  const pad = n > 0 && s.charCodeAt(s.length - 1) === 61 ? (s.charCodeAt(s.length - 2) === 61 ? 2 : 1) : 0;
   return (n / 4) * 3 - pad;
 }
 
