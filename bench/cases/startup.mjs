@@ -4,10 +4,17 @@
  * runtime and exit) and `dotenvx run -f .env -- true` over the same secrets encrypted by
  * dotenvx. `true` does nothing, so what is left is the wrapper's own cost: start, read the
  * file, find the key, decrypt every value, spawn, wait.
+ *
+ * At 1 secret a third program is timed too, bench/lib/floor.cjs: node loading node:crypto,
+ * decrypting one value and spawning `true` with piped output. It is the least any Node tool
+ * that does this job pays, and shows how much of hako's time is hako's.
  */
-import { HAKO_BIN, DOTENVX } from '../lib/tools.mjs';
+import { join } from 'node:path';
+import { HAKO_BIN, DOTENVX, REPO_ROOT } from '../lib/tools.mjs';
 import { hyperfine } from '../lib/hyperfine.mjs';
 import { ms, row } from '../lib/report.mjs';
+
+const FLOOR = join(REPO_ROOT, 'bench', 'lib', 'floor.cjs');
 
 const TARGETS = {
   1: { node: 1.5, dotenvx: 3 },
@@ -25,6 +32,7 @@ export async function startup(fx) {
     const t = hyperfine(
       [
         { name: 'node', cmd: 'node -e 0' },
+        ...(n === 1 ? [{ name: 'floor', cmd: `node ${FLOOR} .hako/secrets.json true` }] : []),
         { name: 'hako', cmd: `${HAKO_BIN} run --env bench -- true` },
       ],
       { cwd: project.dir, env },
@@ -42,9 +50,22 @@ export async function startup(fx) {
     medians.hako[n] = hako;
     medians.dotenvx[n] = dx;
     const label = `${n.toLocaleString('en-US')} secret${n === 1 ? '' : 's'}`;
+    if (t.floor) {
+      rows.push(
+        row({
+          id: '1.0',
+          what: 'floor: node + crypto + spawn(true) ÷ node -e 0',
+          hako: `floor: ${ms(t.floor.median)}`,
+          peer: `node -e 0: ${ms(node)}`,
+          ratio: t.floor.median / node,
+          note: 'not hako: the least a Node tool that decrypts and spawns pays (bench/lib/floor.cjs)',
+          raw: { floor: t.floor, node: t.node },
+        }),
+      );
+    }
     rows.push(
       row({
-        id: `1.${rows.length + 1}`,
+        id: `1.${rows.filter((r) => r.id !== '1.0').length + 1}`,
         what: `start-up, ${label}: hako run ÷ node -e 0`,
         hako: ms(hako),
         peer: `node -e 0: ${ms(node)}`,
@@ -55,7 +76,7 @@ export async function startup(fx) {
     );
     rows.push(
       row({
-        id: `1.${rows.length + 1}`,
+        id: `1.${rows.filter((r) => r.id !== '1.0').length + 1}`,
         what: `start-up, ${label}: dotenvx run ÷ hako run`,
         hako: ms(hako),
         peer: `dotenvx: ${ms(dx)}`,
