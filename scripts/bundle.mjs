@@ -13,6 +13,7 @@
 // import(), whose loader callback V8 looks up through the cache's own, stale, origin.
 import { build } from 'esbuild';
 import { chmodSync, copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import Module from 'node:module';
 import vm from 'node:vm';
 
@@ -36,7 +37,8 @@ await build({
 
 // The cache holds the bundle's compiled top level: what every command runs first. It must
 // be made from exactly the text the launcher compiles, with the same options.
-const script = new vm.Script(Module.wrap(readFileSync(MAIN, 'utf8')), { filename: MAIN });
+// (Stack traces of code from the cache name the file given here: the absolute path.)
+const script = new vm.Script(Module.wrap(readFileSync(MAIN, 'utf8')), { filename: resolve(MAIN) });
 writeFileSync(`${MAIN}.cache`, script.createCachedData());
 
 copyFileSync('scripts/cli-launcher.cjs', `${OUT}/hako.cjs`);

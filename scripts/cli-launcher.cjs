@@ -7,8 +7,10 @@
 // as usual: the cache changes how fast hako starts, never what it does.
 const { readFileSync } = require('node:fs');
 const { join } = require('node:path');
-const { createRequire, wrap } = require('node:module');
 const vm = require('node:vm');
+// module.constructor is Node's Module: require('node:module') would also load the ES module
+// loader, which nothing here needs.
+const { wrap } = module.constructor;
 
 const file = join(__dirname, 'hako-main.cjs');
 let cachedData;
@@ -20,4 +22,5 @@ try {
 // The bundle has no import(): modules it loads late, it loads with require().
 const script = new vm.Script(wrap(readFileSync(file, 'utf8')), { filename: file, cachedData });
 const mod = { exports: {} };
-script.runInThisContext()(mod.exports, createRequire(file), mod, file, __dirname);
+// The bundle sits beside this file, so this file's require() resolves what it needs.
+script.runInThisContext()(mod.exports, require, mod, file, __dirname);
