@@ -1,0 +1,39 @@
+/**
+ * One regression test per defect the reliability suite found, each beside the fix's commit.
+ * The generated suites (fuzz, tamper, crash, leaks) find whole classes; these pin the exact
+ * cases so a later change cannot bring one back unnoticed.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { HakoError } from '../../src/core/errors.js';
+import { parseYamlMap } from '../../src/core/formats/structured.js';
+
+async function refusal(p: Promise<unknown> | (() => unknown)): Promise<HakoError> {
+  try {
+    await (typeof p === 'function' ? p() : p);
+  } catch (err) {
+    assert.ok(err instanceof HakoError, `expected a HakoError, got ${(err as Error)?.constructor?.name}: ${(err as Error)?.message}`);
+    return err;
+  }
+  assert.fail('expected a refusal');
+}
+
+test('YAML import: an unknown alias and an alias bomb are E_FORMAT, not a ReferenceError', async () => {
+  assert.equal((await refusal(parseYamlMap('A: &x 1\nB: *nope\n', 'in.yaml'))).code, 'E_FORMAT');
+  const bomb = ['a: &a [x, x, x, x, x, x, x, x, x]', ...'bcdefghi'.split('').map((c, i) => `${c}: &${c} [${Array(9).fill(`*${'abcdefghi'[i]}`).join(', ')}]`)].join('\n');
+  assert.equal((await refusal(parseYamlMap(bomb, 'in.yaml'))).code, 'E_FORMAT');
+});
+
+test('YAML import: an alias to a scalar gives its value; a collection key is refused, not stringified with a warning', async () => {
+  assert.deepEqual([...(await parseYamlMap('A: &x v\nB: *x\n', 'in.yaml'))], [['A', 'v'], ['B', 'v']]);
+  const warnings: string[] = [];
+  const onWarning = (w: Error) => warnings.push(w.message);
+  process.on('warning', onWarning);
+  try {
+    assert.equal((await refusal(parseYamlMap('? [a, b]\n: c\n', 'in.yaml'))).code, 'E_FORMAT');
+    await new Promise((r) => setImmediate(r));
+  } finally {
+    process.removeListener('warning', onWarning);
+  }
+  assert.deepEqual(warnings, []);
+});
