@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HakoError } from '../../src/core/errors.js';
-import { parseYamlMap } from '../../src/core/formats/structured.js';
+import { parseJsonMap, parseYamlMap } from '../../src/core/formats/structured.js';
 
 async function refusal(p: Promise<unknown> | (() => unknown)): Promise<HakoError> {
   try {
@@ -36,4 +36,11 @@ test('YAML import: an alias to a scalar gives its value; a collection key is ref
     process.removeListener('warning', onWarning);
   }
   assert.deepEqual(warnings, []);
+});
+
+test('JSON and YAML import: a number is imported as the text written, never rounded or reformatted', async () => {
+  const json = parseJsonMap('{"A": 1.10, "B": 12345678901234567890, "C": 1e2, "D": -0, "E": 8080, "F": true}', 'in.json');
+  assert.deepEqual([...json], [['A', '1.10'], ['B', '12345678901234567890'], ['C', '1e2'], ['D', '-0'], ['E', '8080'], ['F', 'true']]);
+  const yaml = await parseYamlMap('A: 1.10\nB: 0x1F\nC: 01234\nD: .inf\nE: 12345678901234567890\nF: 8080\nG: True\nH: "0x1F"\n', 'in.yaml');
+  assert.deepEqual([...yaml], [['A', '1.10'], ['B', '0x1F'], ['C', '01234'], ['D', '.inf'], ['E', '12345678901234567890'], ['F', '8080'], ['G', 'True'], ['H', '0x1F']]);
 });

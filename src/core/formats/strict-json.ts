@@ -14,7 +14,12 @@ export interface JsonObject {
 
 const MAX_DEPTH = 64;
 
-export function parseStrictJson(text: string, what: string): JsonValue {
+export interface StrictJsonOptions {
+  /** Numbers as their source text: for imports, where a value is exactly what was written. */
+  numbersAsText?: boolean;
+}
+
+export function parseStrictJson(text: string, what: string, opts: StrictJsonOptions = {}): JsonValue {
   let i = 0;
   const n = text.length;
 
@@ -82,10 +87,11 @@ export function parseStrictJson(text: string, what: string): JsonValue {
     }
   };
 
-  const num = (): number => {
+  const num = (): number | string => {
     const m = /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/.exec(text.slice(i, i + 400));
     if (!m) fail('bad number');
     i += m![0].length;
+    if (opts.numbersAsText) return m![0];
     const v = Number(m![0]);
     if (!Number.isFinite(v)) fail('number out of range');
     return v;

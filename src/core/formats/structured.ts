@@ -1,7 +1,8 @@
 /**
- * Flat name → value maps from JSON and YAML files, for import. Strings are taken as they
- * are; numbers and booleans become their text. Anything nested, null, or of another type is
- * refused with its name. YAML is loaded only when a YAML
+ * Flat name → value maps from JSON and YAML files, for import. A value is exactly the text
+ * written in the file: strings as they are, numbers and booleans as their source text
+ * (`1.10` stays "1.10", `0x1F` stays "0x1F", a 20-digit id keeps every digit). Anything
+ * nested, null, or of another type is refused with its name. YAML is loaded only when a YAML
  * file is imported; its aliases are resolved to the scalar they name, never expanded into
  * structures. Every refusal is a HakoError, and errors never quote the input.
  */
@@ -21,12 +22,12 @@ function notAValue(what: string, name: string): HakoError {
 }
 
 export function parseJsonMap(text: string, what: string): Map<string, string> {
-  const root: JsonValue = parseStrictJson(text, what);
+  const root: JsonValue = parseStrictJson(text, what, { numbersAsText: true });
   if (!isJsonObject(root)) throw notAnObject(what);
   const out = new Map<string, string>();
   for (const [name, v] of Object.entries(root)) {
-    if (typeof v === 'string') out.set(name, v);
-    else if (typeof v === 'number' || typeof v === 'boolean') out.set(name, String(v));
+    if (typeof v === 'string') out.set(name, v); // numbers arrive as their source text
+    else if (typeof v === 'boolean') out.set(name, String(v));
     else throw notAValue(what, name);
   }
   return out;
@@ -54,7 +55,7 @@ export async function parseYamlMap(text: string, what: string): Promise<Map<stri
     if (!isScalar(node)) throw notAValue(what, name);
     const v = node.value;
     if (typeof v === 'string') out.set(name, v);
-    else if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') out.set(name, String(v));
+    else if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') out.set(name, node.source ?? String(v));
     else throw notAValue(what, name);
   }
   return out;
