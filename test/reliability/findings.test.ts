@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HakoError } from '../../src/core/errors.js';
 import { parseJsonMap, parseYamlMap } from '../../src/core/formats/structured.js';
+import { parseDotenv } from '../../src/core/formats/dotenv.js';
 
 async function refusal(p: Promise<unknown> | (() => unknown)): Promise<HakoError> {
   try {
@@ -43,4 +44,14 @@ test('JSON and YAML import: a number is imported as the text written, never roun
   assert.deepEqual([...json], [['A', '1.10'], ['B', '12345678901234567890'], ['C', '1e2'], ['D', '-0'], ['E', '8080'], ['F', 'true']]);
   const yaml = await parseYamlMap('A: 1.10\nB: 0x1F\nC: 01234\nD: .inf\nE: 12345678901234567890\nF: 8080\nG: True\nH: "0x1F"\n', 'in.yaml');
   assert.deepEqual([...yaml], [['A', '1.10'], ['B', '0x1F'], ['C', '01234'], ['D', '.inf'], ['E', '12345678901234567890'], ['F', '8080'], ['G', 'True'], ['H', '0x1F']]);
+});
+
+// The old re-scan of a growing string took minutes on this input; the fuzz suite runs such inputs
+// in a worker it can stop, this pins the case and the escape rules around line joins.
+test('dotenv: an unterminated quote over 400,000 lines is refused (linear scan, no hang)', () => {
+  assert.throws(() => parseDotenv(`A="\n${'x\n'.repeat(400_000)}`, 'in.env'), (err: unknown) => err instanceof HakoError && err.code === 'E_FORMAT');
+  // A backslash at the end of a line still escapes the line break it joins to (then refused: \<newline> is no escape).
+  assert.throws(() => parseDotenv('A="x\\\ny"', 'in.env'), /bad escape/);
+  assert.deepEqual(parseDotenv('A="x\ny"\nB=2', 'in.env').map((e) => [e.name, e.value]), [['A', 'x\ny'], ['B', '2']]);
+  assert.deepEqual(parseDotenv('A="x\\"\n\\"y"', 'in.env').map((e) => [e.name, e.value]), [['A', 'x"\n"y']]);
 });
