@@ -8,6 +8,9 @@ import assert from 'node:assert/strict';
 import { HakoError } from '../../src/core/errors.js';
 import { parseJsonMap, parseYamlMap } from '../../src/core/formats/structured.js';
 import { parseDotenv } from '../../src/core/formats/dotenv.js';
+import { parseSecretsFile } from '../../src/core/formats/secrets-file.js';
+import { assertEnvName, assertSecretName } from '../../src/core/names.js';
+import { parseImport } from '../../src/services/transfer.js';
 
 async function refusal(p: Promise<unknown> | (() => unknown)): Promise<HakoError> {
   try {
@@ -54,4 +57,23 @@ test('dotenv: an unterminated quote over 400,000 lines is refused (linear scan, 
   assert.throws(() => parseDotenv('A="x\\\ny"', 'in.env'), /bad escape/);
   assert.deepEqual(parseDotenv('A="x\ny"\nB=2', 'in.env').map((e) => [e.name, e.value]), [['A', 'x\ny'], ['B', '2']]);
   assert.deepEqual(parseDotenv('A="x\\"\n\\"y"', 'in.env').map((e) => [e.name, e.value]), [['A', 'x"\n"y']]);
+});
+
+test('messages show names from a file or argv with control and bidi characters escaped (no forged lines, no terminal escapes)', async () => {
+  const hostile = 'a\nhako: error: forged\u001b[2J\u202e\u009b';
+  const unsafe = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e]/;
+  const errors = [
+    await refusal(() => parseSecretsFile(`{"environments":{${JSON.stringify(hostile)}:{}},"version":1}`)),
+    await refusal(() => parseSecretsFile(`{"environments":{},"version":1,${JSON.stringify(hostile)}:1}`)),
+    await refusal(() => parseJsonMap(`{${JSON.stringify(hostile)}:[1]}`, 'in.json')),
+    await refusal(() => parseJsonMap(`{${JSON.stringify(hostile)}:1,${JSON.stringify(hostile)}:2}`, 'in.json')),
+    await refusal(parseYamlMap(`${JSON.stringify(hostile)}: [1]\n`, 'in.yaml')),
+    await refusal(parseImport(Buffer.from(`{${JSON.stringify(hostile)}: "v"}`), 'json', 'in.json')),
+    await refusal(() => assertSecretName(hostile)),
+    await refusal(() => assertEnvName(hostile)),
+  ];
+  for (const e of errors) {
+    assert.doesNotMatch(e.message, unsafe, e.message);
+    assert.match(e.message, /\\u000a|\\u001b|\\u202e/, e.message);
+  }
 });

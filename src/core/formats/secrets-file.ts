@@ -8,6 +8,7 @@
  * rewriting a file whose meaning did not change leaves git with nothing to show.
  */
 import { HakoError } from '../errors.js';
+import { displayText } from '../display.js';
 import { ENV_NAME, KEY_ID, SECRET_NAME } from '../names.js';
 import { isWellFormedToken } from '../crypto/environment-cipher.js';
 import { decodeBase64Strict } from '../crypto/base64.js';
@@ -152,7 +153,7 @@ function environmentFromJson(value: JsonValue | undefined, path: string, bad: Ba
   const secrets = value['secrets'];
   if (!isJsonObject(secrets)) return bad(`${path}.secrets`, 'must be an object');
   for (const [name, token] of Object.entries(secrets)) {
-    if (!SECRET_NAME.test(name)) bad(`${path}.secrets`, `invalid secret name ${JSON.stringify(clip(name))}`);
+    if (!SECRET_NAME.test(name)) bad(`${path}.secrets`, `invalid secret name "${clip(name)}"`);
     if (typeof token !== 'string' || !isWellFormedToken(token)) bad(`${path}.secrets.${name}`, 'must be a "v1:" token');
     record.secrets.set(name, token as string);
   }
@@ -164,7 +165,7 @@ function onlyFields(obj: JsonObject, allowed: string[], path: string, bad: Bad):
     if (!allowed.includes(key)) {
       bad(
         path,
-        `unknown field ${JSON.stringify(clip(key))}`,
+        `unknown field "${clip(key)}"`,
         'the file may come from a newer hako or was edited by hand; upgrade hako or remove the field',
       );
     }
@@ -172,7 +173,7 @@ function onlyFields(obj: JsonObject, allowed: string[], path: string, bad: Bad):
 }
 
 function clip(s: string): string {
-  return s.length > 40 ? `${s.slice(0, 40)}…` : s;
+  return displayText(s);
 }
 
 // ---------------------------------------------------------------- encode

@@ -6,6 +6,7 @@
  * column only: JSON.parse quotes the offending text, which may be a plaintext value.
  */
 import { HakoError } from '../errors.js';
+import { displayText } from '../display.js';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | JsonObject;
 export interface JsonObject {
@@ -121,7 +122,7 @@ export function parseStrictJson(text: string, what: string, opts: StrictJsonOpti
         ws();
         if (text[i] !== '"') fail('expected a string key');
         const key = str();
-        if (Object.prototype.hasOwnProperty.call(obj, key)) fail(`duplicate key ${JSON.stringify(key.slice(0, 40))}`);
+        if (Object.prototype.hasOwnProperty.call(obj, key)) fail(`duplicate key "${displayText(key)}"`);
         ws();
         if (text[i] !== ':') fail('expected ":"');
         i++;
