@@ -5,7 +5,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { HakoError } from '../../src/core/errors.js';
+import { writeFileAtomic } from '../../src/core/fs/atomic-write.js';
 import { parseJsonMap, parseYamlMap } from '../../src/core/formats/structured.js';
 import { parseDotenv } from '../../src/core/formats/dotenv.js';
 import { parseSecretsFile } from '../../src/core/formats/secrets-file.js';
@@ -75,5 +80,24 @@ test('messages show names from a file or argv with control and bidi characters e
   for (const e of errors) {
     assert.doesNotMatch(e.message, unsafe, e.message);
     assert.match(e.message, /\\u000a|\\u001b|\\u202e/, e.message);
+  }
+});
+
+test('atomic write: a temp file left by a killed writer is removed by the next write; a live writer’s is kept', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hako-atomic-'));
+  try {
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!; // exited: its pid is free
+    const target = join(dir, 'secrets.json');
+    const stale = join(dir, `.secrets.json.${dead}.deadbeef.tmp`);
+    const live = join(dir, `.secrets.json.${process.pid}.cafebabe.tmp`);
+    const other = join(dir, `.other.json.${dead}.deadbeef.tmp`);
+    for (const f of [stale, live, other]) writeFileSync(f, '{"torn":');
+    writeFileAtomic(target, '{}\n');
+    assert.equal(existsSync(stale), false, 'the dead writer’s temp file stays');
+    assert.equal(existsSync(live), true, 'a live writer’s temp file was removed');
+    assert.equal(existsSync(other), true, 'a temp file of another target was removed');
+    assert.equal(readFileSync(target, 'utf8'), '{}\n');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
