@@ -14,6 +14,7 @@ import { writeFileAtomic } from '../../src/core/fs/atomic-write.js';
 import { parseJsonMap, parseYamlMap } from '../../src/core/formats/structured.js';
 import { parseDotenv } from '../../src/core/formats/dotenv.js';
 import { parseSecretsFile } from '../../src/core/formats/secrets-file.js';
+import { parseKeyBundle } from '../../src/core/formats/key-bundle.js';
 import { assertEnvName, assertSecretName } from '../../src/core/names.js';
 import { parseImport } from '../../src/services/transfer.js';
 
@@ -100,4 +101,13 @@ test('atomic write: a temp file left by a killed writer is removed by the next w
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('key bundle: a payload with a duplicate field or invalid UTF-8 is refused, not read last-one-wins', async () => {
+  const key = Buffer.alloc(32, 7).toString('base64');
+  const bundle = (json: string | Buffer) => `hako-key:1:${Buffer.from(json).toString('base64url')}`;
+  assert.equal(parseKeyBundle(bundle(`{"env":"staging","id":"0123456789abcdef","key":"${key}"}`)).env, 'staging');
+  assert.equal((await refusal(() => parseKeyBundle(bundle(`{"env":"production","env":"staging","id":"0123456789abcdef","key":"${key}"}`)))).code, 'E_BUNDLE');
+  const badUtf8 = Buffer.concat([Buffer.from('{"env":"a'), Buffer.from([0xff]), Buffer.from(`","id":"0123456789abcdef","key":"${key}"}`)]);
+  assert.equal((await refusal(() => parseKeyBundle(bundle(badUtf8)))).code, 'E_BUNDLE');
 });
