@@ -17,6 +17,7 @@ import { parseSecretsFile } from '../../src/core/formats/secrets-file.js';
 import { parseKeyBundle } from '../../src/core/formats/key-bundle.js';
 import { assertEnvName, assertSecretName } from '../../src/core/names.js';
 import { parseImport } from '../../src/services/transfer.js';
+import { assertStorable } from '../../src/services/secrets.js';
 
 async function refusal(p: Promise<unknown> | (() => unknown)): Promise<HakoError> {
   try {
@@ -110,4 +111,12 @@ test('key bundle: a payload with a duplicate field or invalid UTF-8 is refused, 
   assert.equal((await refusal(() => parseKeyBundle(bundle(`{"env":"production","env":"staging","id":"0123456789abcdef","key":"${key}"}`)))).code, 'E_BUNDLE');
   const badUtf8 = Buffer.concat([Buffer.from('{"env":"a'), Buffer.from([0xff]), Buffer.from(`","id":"0123456789abcdef","key":"${key}"}`)]);
   assert.equal((await refusal(() => parseKeyBundle(bundle(badUtf8)))).code, 'E_BUNDLE');
+});
+
+test('a value with a lone surrogate (JSON/YAML "\\ud800") is refused, not stored as U+FFFD', async () => {
+  assert.equal((await refusal(() => assertStorable('x\ud800y', 'A'))).code, 'E_INVALID_VALUE');
+  assert.equal((await refusal(() => assertStorable('\udc00', 'A'))).code, 'E_INVALID_VALUE');
+  assert.doesNotThrow(() => assertStorable('emoji \ud83d\ude00 and \ufffd', 'A'));
+  const values = parseJsonMap('{"A": "x\\ud800y"}', 'in.json');
+  assert.equal(values.get('A'), 'x\ud800y', 'the JSON reader keeps the escape; the store refuses it');
 });
