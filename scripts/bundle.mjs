@@ -1,8 +1,11 @@
 // Bundles the CLI into build/cli/hako.mjs so start-up loads one file, not a module graph.
-// Heavy dependencies stay in lazily loaded chunks (age-encryption, yaml); argon2 is a native
-// addon and stays external.
+// Heavy dependencies are imported lazily: age-encryption goes into its own chunk; argon2 (a
+// native addon) and yaml (CommonJS, whose named exports only Node's own loader maps) stay
+// external and load from node_modules when a command needs them.
 import { build } from 'esbuild';
-import { chmodSync } from 'node:fs';
+import { chmodSync, rmSync } from 'node:fs';
+
+rmSync('build/cli', { recursive: true, force: true });
 
 await build({
   entryPoints: { hako: 'src/cli/bin.ts' },
@@ -13,7 +16,7 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  external: ['argon2'],
+  external: ['argon2', 'yaml'],
   banner: { js: '#!/usr/bin/env node' },
   chunkNames: 'chunks/[name]-[hash]',
   legalComments: 'none',

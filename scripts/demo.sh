@@ -1,17 +1,14 @@
 #!/usr/bin/env bash
-# A tour of the main job in a throwaway git repository: encrypt, list, share a key, read it back.
+# `npm run demo`: the example app (examples/demo-app) gets its secrets from the committed
+# `demo` environment through `hako run --via fd3`. The demo passphrase is public (README),
+# so nothing needs setting up: an empty key store, the passphrase in the environment.
 set -euo pipefail
-HAKO="node $(cd "$(dirname "$0")/.." && pwd)/build/cli/hako.mjs"
-work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-export HAKO_HOME="$work/home-alice"
-cd "$work" && mkdir app && cd app && git init -q
-set -x
-$HAKO init
-printf %s 'postgres://app:s3cret@db/app' | $HAKO set DATABASE_URL
-printf %s 'sk_live_demo' | $HAKO set STRIPE_KEY --env production
-$HAKO ls
-cat .hako/secrets.json
-$HAKO key export --env production > "$work/bundle"
-HAKO_HOME="$work/home-bob" $HAKO key import < "$work/bundle"
-HAKO_HOME="$work/home-bob" $HAKO get STRIPE_KEY --env production
-HAKO_KEY="$(cat "$work/bundle")" HAKO_HOME="$work/empty" $HAKO export --env production --format shell
+root=$(cd "$(dirname "$0")/.." && pwd)
+hako() { node "$root/build/cli/hako.mjs" "$@"; }
+HAKO_HOME=$(mktemp -d); export HAKO_HOME; trap 'rm -rf "$HAKO_HOME"' EXIT
+export HAKO_PASSPHRASE_DEMO='hako-demo-passphrase'
+cd "$root/examples/demo-app"
+echo '$ hako typegen --check --out hako-secrets.ts'
+hako typegen --check --out hako-secrets.ts
+echo '$ hako run --env demo --via fd3 -- node demo.js'
+hako run --env demo --via fd3 -- node "$root/build/examples/demo-app/demo.js"

@@ -8,3 +8,5 @@ export { getSecret, setSecrets, revealEnvironment, listSecrets, removeSecret } f
 export { addEnvironment, listEnvironments, removeEnvironment } from './services/environments.js';
 export { exportKey, importKeyBundle, importPassphrase, listKeys, rotateKey } from './services/keys.js';
 export type { ServiceContext } from './services/context.js';
+export { addRecipient, removeRecipient, listRecipients } from './services/recipients.js';
+export { generateIdentity, whoAmI, publicKeys } from './services/identities.js';

@@ -5,6 +5,9 @@ import { envCommands } from '../commands/env.js';
 import { secretCommands } from '../commands/secrets.js';
 import { transferCommands } from '../commands/transfer.js';
 import { keyCommands } from '../commands/key.js';
+import { recipientCommands } from '../commands/recipients.js';
+import { identityCommands } from '../commands/identity.js';
+import { typegenCommands } from '../commands/typegen.js';
 
 export const COMMANDS: readonly CommandSpec[] = [
   ...initCommands,
@@ -12,4 +15,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...transferCommands,
   ...envCommands,
   ...keyCommands,
+  ...recipientCommands,
+  ...identityCommands,
+  ...typegenCommands,
 ];

@@ -29,6 +29,7 @@ export type ErrorCode =
   | 'E_CHILD' // a child program could not be started
   | 'E_MISSING_REQUIRED' // required secrets have no value
   | 'E_AGE' // an age identity or recipient problem
+  | 'E_NO_RECIPIENT' // a recipient that is not in the environment
   | 'E_INTERNAL'; // a bug: should never happen
 
 export class HakoError extends Error {

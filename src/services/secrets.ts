@@ -5,7 +5,7 @@
  */
 import { HakoError } from '../core/errors.js';
 import { assertEnvName, assertSecretName } from '../core/names.js';
-import type { EnvironmentCipher } from '../core/crypto/environment-cipher.js';
+import { EnvironmentCipher } from '../core/crypto/environment-cipher.js';
 import type { EnvironmentRecord, SecretsFile } from '../core/formats/secrets-file.js';
 import { makeEnvironment } from './environments.js';
 import { findProject, loadSecretsFile, openEnvironment, requireEnvironment, updateSecretsFile, type Project } from './project.js';
@@ -77,7 +77,7 @@ export async function setSecrets(
       const made = await makeEnvironment(ctx, env);
       record = made.record;
       file.environments.set(env, record);
-      cipher = (await openEnvironment(ctx, file, env)).cipher;
+      cipher = new EnvironmentCipher(env, record.keyId, made.key);
       created = true;
     } else if (!cipher || cipher.keyId !== record.keyId) {
       cipher = (await openEnvironment(ctx, file, env)).cipher; // created or rotated meanwhile

@@ -20,3 +20,16 @@ export function decodeBase64UrlStrict(s: string): Buffer | null {
   const bytes = Buffer.from(s, 'base64url');
   return bytes.toString('base64url') === s ? bytes : null;
 }
+
+const STD_NOPAD = /^[A-Za-z0-9+/]*$/;
+
+/** Unpadded standard base64 (age's header encoding) → bytes, or null when not canonical. */
+export function decodeBase64NoPadStrict(s: string): Buffer | null {
+  if (!STD_NOPAD.test(s) || s.length % 4 === 1) return null;
+  const bytes = Buffer.from(s, 'base64');
+  return bytes.toString('base64').replace(/=+$/, '') === s ? bytes : null;
+}
+
+export function encodeBase64NoPad(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('base64').replace(/=+$/, '');
+}

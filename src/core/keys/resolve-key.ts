@@ -30,7 +30,7 @@ export async function resolveKey(target: KeyTarget, sources: readonly KeySource[
   throw new HakoError(
     'E_NO_KEY',
     `no key opens environment '${target.env}' (key id ${target.keyId}); tried: ${tried.join('; ')}`,
-    `import its key bundle (hako key import), set HAKO_KEY in CI${target.passphrase ? `, or give its passphrase (hako key import --passphrase --env ${target.env})` : ''}`,
+    `import its key bundle (hako key import), set HAKO_KEY in CI${target.passphrase ? `, or give its passphrase (hako key import --passphrase --env ${target.env})` : ''}${target.recipients.size > 0 ? ', or send your age recipient (hako pubkey) to someone who can open it (hako recipients add)' : ''}`,
   );
 }
 

@@ -1,4 +1,7 @@
-/** The variables that carry key material: never passed to any program hako starts. */
+/**
+ * The variables that carry key material (DESIGN §3): hako reads them, and never passes them
+ * to any program it starts (an editor, `hako run`'s child, SOPS_AGE_KEY_CMD).
+ */
 
 export function isKeyMaterialVar(name: string): boolean {
   return name === 'HAKO_KEY' || name.startsWith('HAKO_PASSPHRASE') || name === 'HAKO_AGE_KEY' || name.startsWith('SOPS_AGE_KEY');

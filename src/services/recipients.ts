@@ -1,0 +1,266 @@
+/**
+ * Per-person access (issue 4): the environment key wrapped to each person's (or machine's)
+ * age recipient in `recipients`, and `.hako/recipients.md` kept in step for reviewers.
+ *
+ * Adding needs the environment open on this machine and changes one line of secrets.json.
+ * Removing is for the future only (the removed person may have copied the key and read
+ * values), so it replaces the key: new key id, every value re-encrypted, the new key wrapped
+ * for everyone left, and the names returned as a rotation checklist. Removing the last way
+ * in (no recipient and no passphrase left) needs `force`. Every check runs before the first
+ * write; secrets.json is written under its lock, then recipients.md under its own.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { HakoError, isHakoError } from '../core/errors.js';
+import { assertEnvName } from '../core/names.js';
+import { EnvironmentCipher } from '../core/crypto/environment-cipher.js';
+import { newEnvironmentKey, newKeyId } from '../core/crypto/random.js';
+import { DEFAULT_KDF, deriveKeyFromPassphrase } from '../core/crypto/argon2id.js';
+import type { EnvironmentRecord, SecretsFile } from '../core/formats/secrets-file.js';
+import { encodeRecipientsDoc, parseRecipientsDoc, RECIPIENTS_DOC_NAME, type RecipientMeta, type RecipientRow } from '../core/formats/recipients-doc.js';
+import { writeFileAtomic } from '../core/fs/atomic-write.js';
+import { withFileLock } from '../core/fs/lock.js';
+import { canonicalRecipient, parseRecipient, type RecipientKind } from '../core/keys/age-recipient.js';
+import { entriesByRecipient } from '../core/keys/age-identity-source.js';
+import { wrapKeyForRecipient } from '../core/keys/recipient-wrap.js';
+import { writeKeyFile } from '../core/keys/key-file-source.js';
+import { findProject, loadSecretsFile, openEnvironment, requireEnvironment, updateSecretsFile, type Project } from './project.js';
+import type { ServiceContext } from './context.js';
+
+export interface RecipientLabels {
+  name?: string;
+  role?: string;
+}
+
+export interface AddedRecipient {
+  env: string;
+  recipient: string;
+  kind: RecipientKind;
+  doc: string;
+}
+
+export async function addRecipient(ctx: ServiceContext, env: string, text: string, labels: RecipientLabels = {}): Promise<AddedRecipient> {
+  assertEnvName(env);
+  const spec = parseRecipient(text);
+  const name = checkLabel(labels.name, 'name', 200);
+  const role = checkLabel(labels.role, 'role', 64);
+  const project = findProject(ctx.cwd);
+  const file = loadSecretsFile(project);
+  if (entriesByRecipient(requireEnvironment(file, env).recipients).has(spec.canonical)) throw alreadyThere(env, spec.canonical);
+  readDocMeta(project); // a damaged recipients.md stops us before anything is written
+  const opened = await openOrExplain(ctx, file, env, 'adding a recipient');
+  const wrapped = await wrapKeyForRecipient(opened.key, spec.canonical);
+  await updateSecretsFile(ctx, project, (f) => {
+    const record = requireEnvironment(f, env);
+    if (record.keyId !== opened.cipher.keyId) throw changedMeanwhile(env);
+    if (entriesByRecipient(record.recipients).has(spec.canonical)) throw alreadyThere(env, spec.canonical);
+    record.recipients.set(spec.canonical, wrapped);
+  });
+  const update: Partial<RecipientMeta> = { added: today(ctx.env) };
+  if (name !== undefined) update.name = name;
+  if (role !== undefined) update.role = role;
+  const doc = await syncRecipientsDoc(ctx, project, new Map([[spec.canonical, update]]));
+  return { env, recipient: spec.canonical, kind: spec.kind, doc };
+}
+
+export interface RemoveOptions {
+  /** Remove even when no recipient and no passphrase would be left. */
+  force?: boolean;
+  /** Derive the new key from this (new) passphrase. */
+  passphrase?: string;
+  /** Switch a passphrase environment to a random key. */
+  random?: boolean;
+}
+
+export interface RemovedRecipient {
+  env: string;
+  recipient: string;
+  oldKeyId: string;
+  newKeyId: string;
+  /** Every secret name of the environment: the rotation checklist. */
+  names: string[];
+  remaining: number;
+  /** The key file written for the new key on this machine, if any. */
+  keyFile: string | null;
+  doc: string;
+}
+
+export async function removeRecipient(ctx: ServiceContext, env: string, text: string, opts: RemoveOptions = {}): Promise<RemovedRecipient> {
+  assertEnvName(env);
+  const project = findProject(ctx.cwd);
+  const file = loadSecretsFile(project);
+  const record = requireEnvironment(file, env);
+  const stored = findStored(record, text);
+  if (stored === null) {
+    throw new HakoError('E_NO_RECIPIENT', `that recipient has no access to environment '${env}'`, `list who has: hako recipients ls --env ${env}`);
+  }
+  if (record.passphrase && opts.passphrase === undefined && !opts.random) {
+    throw new HakoError('E_USAGE', `environment '${env}' uses a passphrase, and removing a recipient replaces its key`, 'give --passphrase to derive the new key from a new passphrase, or --random to switch to a random key');
+  }
+  const remaining = [...record.recipients.keys()].filter((r) => r !== stored);
+  const passphraseLeft = opts.passphrase !== undefined;
+  if (remaining.length === 0 && !passphraseLeft && !opts.force) {
+    throw new HakoError(
+      'E_USAGE',
+      `removing the last recipient of '${env}' would leave no way in but a key file on this machine`,
+      `add the recipient who takes over first (hako recipients add … --env ${env}), or pass --force and share the new key yourself (hako key export --env ${env})`,
+    );
+  }
+  readDocMeta(project);
+  const old = await openOrExplain(ctx, file, env, 'removing a recipient');
+
+  const keyId = newKeyId();
+  const key = passphraseLeft ? await deriveKeyFromPassphrase(opts.passphrase!, keyId, record.passphrase ?? DEFAULT_KDF) : newEnvironmentKey();
+  const fresh = new EnvironmentCipher(env, keyId, key);
+  const wrapped = new Map<string, string>();
+  for (const r of remaining) wrapped.set(r, await wrapKeyForRecipient(key, r));
+  // This machine keeps its way in if it came by key file; with nobody else left it must.
+  const needsKeyFile = old.kind === 'key-file' || (remaining.length === 0 && !passphraseLeft);
+  const keyFile = needsKeyFile ? writeKeyFile(keyId, key, ctx.env) : null; // before secrets.json: never a lost key
+
+  const { result: names } = await updateSecretsFile(ctx, project, (f) => {
+    const current = requireEnvironment(f, env);
+    if (current.keyId !== old.cipher.keyId || !sameKeys(current.recipients, record.recipients)) throw changedMeanwhile(env);
+    const next: EnvironmentRecord = { keyId, check: fresh.makeCheck(), recipients: wrapped, secrets: new Map() };
+    if (passphraseLeft) next.passphrase = { ...(current.passphrase ?? DEFAULT_KDF) };
+    for (const [name, token] of current.secrets) next.secrets.set(name, fresh.seal(name, old.cipher.open(name, token)));
+    f.environments.set(env, next);
+    return [...current.secrets.keys()].sort();
+  });
+  const doc = await syncRecipientsDoc(ctx, project, new Map());
+  return { env, recipient: canonicalRecipient(stored) ?? stored, oldKeyId: old.cipher.keyId, newKeyId: keyId, names, remaining: remaining.length, keyFile, doc };
+}
+
+export interface RecipientListing extends RecipientRow {
+  kind: RecipientKind | 'unknown';
+}
+
+/** Everyone with a recipients entry (in `env` only, when given), with their labels. */
+export function listRecipients(ctx: ServiceContext, env?: string): RecipientListing[] {
+  const project = findProject(ctx.cwd);
+  const file = loadSecretsFile(project);
+  if (env !== undefined) requireEnvironment(file, assertEnvName(env));
+  const rows = recipientRows(file, readDocMeta(project));
+  return rows
+    .filter((r) => env === undefined || r.environments.includes(env))
+    .map((r) => {
+      let kind: RecipientListing['kind'] = 'unknown';
+      try {
+        kind = parseRecipient(r.recipient).kind;
+      } catch {
+        kind = 'unknown';
+      }
+      return { ...r, kind };
+    });
+}
+
+// ---------------------------------------------------------------- recipients.md
+
+function docPath(project: Project): string {
+  return join(project.root, RECIPIENTS_DOC_NAME);
+}
+
+function readDocMeta(project: Project): Map<string, RecipientMeta> {
+  const path = docPath(project);
+  if (!existsSync(path)) return new Map();
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new HakoError('E_IO', `cannot read ${RECIPIENTS_DOC_NAME}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, 'check the file is readable');
+  }
+  return parseRecipientsDoc(text);
+}
+
+/** One row per recipient (by canonical spelling) of any environment, sorted. */
+function recipientRows(file: SecretsFile, meta: Map<string, RecipientMeta>): RecipientRow[] {
+  const rows = new Map<string, RecipientRow>();
+  for (const [env, record] of file.environments) {
+    for (const r of record.recipients.keys()) {
+      const c = canonicalRecipient(r) ?? r;
+      let row = rows.get(c);
+      if (!row) {
+        row = { recipient: c, name: '', role: '', added: '', ...meta.get(c), environments: [] };
+        rows.set(c, row);
+      }
+      row.environments.push(env);
+    }
+  }
+  for (const row of rows.values()) row.environments.sort();
+  return [...rows.values()].sort((a, b) => (a.recipient < b.recipient ? -1 : a.recipient > b.recipient ? 1 : 0));
+}
+
+/**
+ * Rewrites recipients.md from the freshest secrets.json and the labels it holds, applying
+ * `updates` (a date only fills an empty Added cell). Under its own lock, so concurrent
+ * writers end with a file that matches secrets.json. Returns its path.
+ */
+async function syncRecipientsDoc(ctx: ServiceContext, project: Project, updates: Map<string, Partial<RecipientMeta>>): Promise<string> {
+  const path = docPath(project);
+  await withFileLock(
+    path,
+    () => {
+      const rows = recipientRows(loadSecretsFile(project), readDocMeta(project));
+      for (const row of rows) {
+        const u = updates.get(row.recipient);
+        if (!u) continue;
+        if (u.name !== undefined) row.name = u.name;
+        if (u.role !== undefined) row.role = u.role;
+        if (u.added !== undefined && row.added === '') row.added = u.added;
+      }
+      const exists = existsSync(path);
+      if (rows.length === 0 && !exists) return;
+      const text = encodeRecipientsDoc(rows);
+      if (exists && readFileSync(path, 'utf8') === text) return;
+      writeFileAtomic(path, text, { mode: 0o644 });
+    },
+    { onStaleLock: ({ pid }) => ctx.notice(`removed a stale lock left by a hako that died${pid ? ` (pid ${pid})` : ''}`) },
+  );
+  return path;
+}
+
+// ---------------------------------------------------------------- helpers
+
+function findStored(record: EnvironmentRecord, text: string): string | null {
+  const want = canonicalRecipient(text) ?? text.trim();
+  for (const r of record.recipients.keys()) if ((canonicalRecipient(r) ?? r) === want) return r;
+  return null;
+}
+
+function sameKeys(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {
+  return a.size === b.size && [...a.keys()].every((k) => b.has(k));
+}
+
+function checkLabel(value: string | undefined, what: string, max: number): string | undefined {
+  if (value === undefined) return undefined;
+  const v = value.trim();
+  if (v.length > max || /[\x00-\x1f\x7f]/.test(v)) {
+    throw new HakoError('E_USAGE', `the ${what} must be one line of at most ${max} characters`, `e.g. --name "Ravi <ravi@example.com>" --role engineer`);
+  }
+  return v;
+}
+
+function today(env: NodeJS.ProcessEnv): string {
+  const epoch = env['SOURCE_DATE_EPOCH'];
+  const ms = epoch && /^\d{1,12}$/.test(epoch) ? Number(epoch) * 1000 : Date.now();
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+async function openOrExplain(ctx: ServiceContext, file: SecretsFile, env: string, doing: string) {
+  try {
+    return await openEnvironment(ctx, file, env);
+  } catch (err) {
+    if (isHakoError(err) && err.code === 'E_NO_KEY') {
+      throw new HakoError('E_NO_KEY', `${doing} needs the key of '${env}' on this machine: ${err.message}`, err.hint);
+    }
+    throw err;
+  }
+}
+
+function alreadyThere(env: string, recipient: string): HakoError {
+  return new HakoError('E_EXISTS', `${recipient.slice(0, 24)}… already has access to environment '${env}'`, `nothing was changed; list recipients with hako recipients ls --env ${env}`);
+}
+
+function changedMeanwhile(env: string): HakoError {
+  return new HakoError('E_LOCKED', `environment '${env}' changed while this command ran (another rotation or recipient change)`, 'nothing was written; run the command again');
+}
