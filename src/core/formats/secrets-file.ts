@@ -8,7 +8,7 @@
  * rewriting a file whose meaning did not change leaves git with nothing to show.
  */
 import { HakoError } from '../errors.js';
-import { displayText } from '../display.js';
+import { displayName, displayText } from '../display.js';
 import { ENV_NAME, KEY_ID, SECRET_NAME } from '../names.js';
 import { isWellFormedToken } from '../crypto/environment-cipher.js';
 import { decodeBase64Strict } from '../crypto/base64.js';
@@ -83,7 +83,7 @@ function fromJson(root: JsonValue, where: string): SecretsFile {
   if (!isJsonObject(envs)) return bad('environments', 'must be an object');
   const environments = new Map<string, EnvironmentRecord>();
   for (const [name, value] of Object.entries(envs)) {
-    const path = `environments.${clip(name)}`;
+    const path = `environments.${displayName(name, { quote: false })}`;
     if (!ENV_NAME.test(name)) bad(path, 'invalid environment name');
     environments.set(name, environmentFromJson(value, path, bad));
   }
@@ -93,7 +93,7 @@ function fromJson(root: JsonValue, where: string): SecretsFile {
     const s = root['schema'];
     if (!isJsonObject(s)) return bad('schema', 'must be an object');
     for (const [name, value] of Object.entries(s)) {
-      const path = `schema.${clip(name)}`;
+      const path = `schema.${displayName(name, { quote: false })}`;
       if (!SECRET_NAME.test(name)) bad(path, 'invalid secret name');
       if (!isJsonObject(value)) return bad(path, 'must be an object');
       onlyFields(value, ['description', 'required'], path, bad);
@@ -144,7 +144,7 @@ function environmentFromJson(value: JsonValue | undefined, path: string, bad: Ba
     for (const [recipient, wrapped] of Object.entries(r)) {
       if (!RECIPIENT.test(recipient)) bad(`${path}.recipients`, 'a recipient must be one printable line');
       if (typeof wrapped !== 'string' || decodeBase64Strict(wrapped) === null) {
-        bad(`${path}.recipients`, `the entry of ${clip(recipient)} must be standard base64`);
+        bad(`${path}.recipients`, `the entry of ${displayText(recipient)} must be standard base64`);
       }
       record.recipients.set(recipient, wrapped as string);
     }
@@ -153,7 +153,7 @@ function environmentFromJson(value: JsonValue | undefined, path: string, bad: Ba
   const secrets = value['secrets'];
   if (!isJsonObject(secrets)) return bad(`${path}.secrets`, 'must be an object');
   for (const [name, token] of Object.entries(secrets)) {
-    if (!SECRET_NAME.test(name)) bad(`${path}.secrets`, `invalid secret name "${clip(name)}"`);
+    if (!SECRET_NAME.test(name)) bad(`${path}.secrets`, `invalid secret name ${displayName(name)}`);
     if (typeof token !== 'string' || !isWellFormedToken(token)) bad(`${path}.secrets.${name}`, 'must be a "v1:" token');
     record.secrets.set(name, token as string);
   }
@@ -165,15 +165,11 @@ function onlyFields(obj: JsonObject, allowed: string[], path: string, bad: Bad):
     if (!allowed.includes(key)) {
       bad(
         path,
-        `unknown field "${clip(key)}"`,
+        `unknown field ${displayName(key)}`,
         'the file may come from a newer hako or was edited by hand; upgrade hako or remove the field',
       );
     }
   }
-}
-
-function clip(s: string): string {
-  return displayText(s);
 }
 
 // ---------------------------------------------------------------- encode

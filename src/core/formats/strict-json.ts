@@ -6,7 +6,7 @@
  * column only: JSON.parse quotes the offending text, which may be a plaintext value.
  */
 import { HakoError } from '../errors.js';
-import { displayText } from '../display.js';
+import { displayName } from '../display.js';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | JsonObject;
 export interface JsonObject {
@@ -122,7 +122,7 @@ export function parseStrictJson(text: string, what: string, opts: StrictJsonOpti
         ws();
         if (text[i] !== '"') fail('expected a string key');
         const key = str();
-        if (Object.prototype.hasOwnProperty.call(obj, key)) fail(`duplicate key "${displayText(key)}"`);
+        if (Object.prototype.hasOwnProperty.call(obj, key)) fail(`duplicate key ${displayName(key)}`);
         ws();
         if (text[i] !== ':') fail('expected ":"');
         i++;

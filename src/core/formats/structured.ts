@@ -7,7 +7,7 @@
  * structures. Every refusal is a HakoError, and errors never quote the input.
  */
 import { HakoError } from '../errors.js';
-import { displayText } from '../display.js';
+import { displayName } from '../display.js';
 import { isJsonObject, parseStrictJson, type JsonValue } from './strict-json.js';
 
 export type ImportFormat = 'dotenv' | 'json' | 'yaml';
@@ -19,7 +19,7 @@ function notAnObject(what: string): HakoError {
 }
 
 function notAValue(what: string, name: string): HakoError {
-  return new HakoError('E_FORMAT', `${what}: ${displayText(name, 60)} is not a string, number or boolean`, NESTED_HINT);
+  return new HakoError('E_FORMAT', `${what}: ${displayName(name, { quote: false })} is not a string, number or boolean`, NESTED_HINT);
 }
 
 export function parseJsonMap(text: string, what: string): Map<string, string> {
