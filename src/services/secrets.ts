@@ -167,7 +167,7 @@ export interface SecretListing {
 /** Names × environments; never a value. `envs` limits the columns. */
 export async function listSecrets(ctx: ServiceContext, envs?: string[]): Promise<SecretListing> {
   const file = loadSecretsFile(findProject(ctx.cwd));
-  const columns = envs ?? [...file.environments.keys()].sort();
+  const columns = envs?.map(assertEnvName) ?? [...file.environments.keys()].sort();
   for (const env of columns) requireEnvironment(file, env);
   const names = new Set<string>(file.schema.keys());
   for (const env of columns) for (const name of requireEnvironment(file, env).secrets.keys()) names.add(name);
