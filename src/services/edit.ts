@@ -4,7 +4,8 @@
  * removes its secret. A syntax error reopens the editor when someone can answer, else
  * aborts with nothing written. The file is removed on every way out, Ctrl-C and SIGTERM
  * included: while the editor runs, hako ignores SIGINT (the editor owns the terminal) and
- * treats the editor dying of a signal as an abort.
+ * treats the editor dying of a signal as an abort. The editor is exec'd by the shell, so a
+ * signal hako passes on reaches the editor itself and hako waits for the editor to end.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -86,7 +87,7 @@ function readEdited(path: string): Map<string, string> {
 /** Runs the editor on `path`; resolves on a clean exit, throws on anything else. */
 function runEditor(editor: string, path: string, env: NodeJS.ProcessEnv): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn('/bin/sh', ['-c', `${editor} "$1"`, 'hako-edit', path], { stdio: 'inherit', env: withoutKeyMaterial(env) });
+    const child = spawn('/bin/sh', ['-c', `exec ${editor} "$1"`, 'hako-edit', path], { stdio: 'inherit', env: withoutKeyMaterial(env) });
     const ignoreInt = () => {
       /* the editor owns the terminal; it decides what Ctrl-C means */
     };
