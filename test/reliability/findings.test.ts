@@ -18,6 +18,8 @@ import { parseKeyBundle } from '../../src/core/formats/key-bundle.js';
 import { assertEnvName, assertSecretName } from '../../src/core/names.js';
 import { parseImport } from '../../src/services/transfer.js';
 import { assertStorable } from '../../src/services/secrets.js';
+import { parseRecipient } from '../../src/core/keys/age-recipient.js';
+import { parseRecipientsDoc } from '../../src/core/formats/recipients-doc.js';
 
 async function refusal(p: Promise<unknown> | (() => unknown)): Promise<HakoError> {
   try {
@@ -133,4 +135,14 @@ test('a value typed or pasted where a name belongs is described, not shown', asy
   for (const m of messages) assert.ok(!m.includes(value) && !m.includes('pw-3a9'), m);
   assert.match(messages[0]!, /invalid secret name "DATABASE_URL=…"/);
   assert.match((await refusal(() => assertSecretName('database-url'))).message, /invalid secret name "database-url"/, 'a name-like typo is still shown');
+});
+
+test('recipients: messages escape pasted control characters; recipients.md refuses them in Name and Role', async () => {
+  const pasted = 'x\u009b31mforged\u202e';
+  const e = await refusal(() => parseRecipient(pasted));
+  assert.doesNotMatch(e.message, /[\u0000-\u001f\u007f-\u009f\u202a-\u202e]/, e.message);
+  const doc = (name: string) => ['| Recipient | Name | Role | Environments | Added |', '| --- | --- | --- | --- | --- |', `| \`age1abc\` | ${name} | dev | production | |`, ''].join('\n');
+  assert.equal(parseRecipientsDoc(doc('Alice')).get('age1abc')?.name, 'Alice');
+  assert.equal((await refusal(() => parseRecipientsDoc(doc('Mallory\u001b]0;pwned\u0007')))).code, 'E_FORMAT');
+  assert.equal((await refusal(() => parseRecipientsDoc(doc('Eve\u202eved')))).code, 'E_FORMAT');
 });
