@@ -4,13 +4,15 @@
  * fail, run through the real binary. Every run must fail the documented way (exit code,
  * `hako: error:` and `hako: hint:` lines, nothing else on stderr, nothing on stdout) and no
  * output may contain a value, a passphrase, a key (base64, base64url or hex, or any 16
- * characters of one) or a bundle. The same runs with HAKO_DEBUG=1 must not print more.
+ * characters of one), an age identity or a bundle. The same runs with HAKO_DEBUG=1 must not
+ * print more. Children hako starts for keys (SOPS_AGE_KEY_CMD) get no key material either.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { generateX25519Identity, identityToRecipient } from 'age-encryption';
 import { assertNoSecretIn, Project, tempDir, type RunResult } from '../helpers.js';
 import { recordArea } from './depth.js';
 import { onlyHakoLines } from './in-process.js';
@@ -61,14 +63,19 @@ describe('no error path prints a value or a key', () => {
   const keyMaterial: string[] = [];
   const bundles: Record<string, string> = {};
   let otherBundle = '';
+  let identity = ''; // a recipient of production
+  let stranger = ''; // an identity no environment knows
   let tried = 0;
   let failures = 0;
 
-  before(() => {
+  before(async () => {
     p = new Project();
     p.ok(['env', 'add', 'staging', '--passphrase'], { env: { HAKO_PASSPHRASE: PASSPHRASE } });
     for (const [env, values] of Object.entries(VALUES)) for (const [k, v] of Object.entries(values)) p.set(k, v, env);
     for (const env of Object.keys(VALUES)) bundles[env] = p.ok(['key', 'export', '--env', env]).stdout.trim();
+    identity = await generateX25519Identity();
+    stranger = await generateX25519Identity();
+    p.ok(['recipients', 'add', await identityToRecipient(identity), '--env', 'production', '--name', 'Leak Test']);
     other = new Project();
     other.set('DATABASE_URL', 'postgres://other:project@db/x', 'production');
     otherBundle = other.ok(['key', 'export', '--env', 'production']).stdout.trim();
@@ -81,6 +88,7 @@ describe('no error path prints a value or a key', () => {
       keyMaterial.push(b64.trim(), key.toString('base64url'), key.toString('hex'));
     }
     for (const b of [...Object.values(bundles), otherBundle]) keyMaterial.push(b, b.slice('hako-key:1:'.length));
+    for (const id of [identity, stranger]) keyMaterial.push(id.slice('AGE-SECRET-KEY-1'.length)); // the prefix itself is in hints
   });
   after(() => {
     recordArea({ area: 'leaks:error-paths', tried, failures });
@@ -239,6 +247,17 @@ describe('no error path prints a value or a key', () => {
       exit: 6,
     },
     { label: 'rm a missing secret', args: ['rm', 'NOPE'], exit: 1 },
+    { label: 'HAKO_AGE_KEY: an identity no environment knows', args: ['get', 'DATABASE_URL', '--env', 'production'], env: { ...emptyHome(), HAKO_AGE_KEY: stranger }, exit: 3 },
+    { label: 'HAKO_AGE_KEY: the right identity, truncated', args: ['get', 'DATABASE_URL', '--env', 'production'], env: { ...emptyHome(), HAKO_AGE_KEY: identity.slice(0, -6) }, exit: 1 },
+    { label: 'HAKO_AGE_KEY: a value instead of an identity', args: ['get', 'DATABASE_URL', '--env', 'production'], env: { ...emptyHome(), HAKO_AGE_KEY: dev['DATABASE_URL']! }, exit: 1 },
+    {
+      label: 'SOPS_AGE_KEY_FILE: a file of values and a broken identity',
+      args: ['get', 'DATABASE_URL', '--env', 'production'],
+      setup: () => writeFileSync(join(emptyHomeDir, 'not-ids.txt'), `${dev['DATABASE_URL']}\n${identity.slice(0, 40)}\n`, { mode: 0o600 }),
+      env: { ...emptyHome(), SOPS_AGE_KEY_FILE: join(emptyHomeDir, 'not-ids.txt') },
+      exit: 1,
+    },
+    { label: 'recipients add: a private key pasted', args: ['recipients', 'add', identity, '--env', 'production'], exit: 1 },
     { label: 'env rm without --yes', args: ['env', 'rm', 'production'], exit: 2 },
     { label: 'key rotate of a passphrase environment without a choice', args: ['key', 'rotate', '--env', 'staging'], exit: 2 },
   ];
@@ -303,5 +322,28 @@ describe('no error path prints a value or a key', () => {
       }
     }
     assert.deepEqual(problems, []);
+  });
+
+  test('the SOPS_AGE_KEY_CMD child gets no key material in its environment or argv', () => {
+    const ctl = tempDir('hako-keycmd-');
+    try {
+      const script = join(ctl, 'keycmd.sh');
+      writeFileSync(script, `#!/bin/sh\ntr '\\0' '\\n' < /proc/$$/environ > "${ctl}/environ"\ntr '\\0' ' ' < /proc/$$/cmdline > "${ctl}/cmdline"\nprintf '%s\\n' "${identity}"\n`, { mode: 0o700 });
+      const r = p.run(['get', 'DATABASE_URL', '--env', 'production', '-n'], {
+        env: { ...emptyHome(), HAKO_KEY: bundles['development']!, HAKO_PASSPHRASE: PASSPHRASE, HAKO_PASSPHRASE_PRODUCTION: PASSPHRASE, SOPS_AGE_KEY_CMD: script },
+      });
+      tried++;
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, VALUES['production']!['DATABASE_URL'], 'the identity from the command opened production');
+      const environ = readFileSync(join(ctl, 'environ'), 'utf8');
+      const cmdline = readFileSync(join(ctl, 'cmdline'), 'utf8');
+      assert.doesNotMatch(environ, /^(HAKO_KEY|HAKO_PASSPHRASE[A-Z_]*|HAKO_AGE_KEY|SOPS_AGE_KEY[A-Z_]*)=/m);
+      assertNothingLeaks([environ, cmdline], keyMaterial);
+    } catch (err) {
+      failures++;
+      throw err;
+    } finally {
+      rmSync(ctl, { recursive: true, force: true });
+    }
   });
 });
