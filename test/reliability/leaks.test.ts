@@ -346,4 +346,38 @@ describe('no error path prints a value or a key', () => {
       rmSync(ctl, { recursive: true, force: true });
     }
   });
+
+  test('commands that succeed without being asked for a value print none (and no key)', () => {
+    restore();
+    const quiet: string[][] = [
+      ['ls'], ['ls', '--json'], ['env', 'ls'], ['env', 'ls', '--json'], ['key', 'ls'], ['key', 'ls', '--json'],
+      ['recipients', 'ls'], ['recipients', 'ls', '--json'], ['whoami'], ['pubkey'], ['typegen', '--lang', 'ts'], ['--help'],
+    ];
+    const problems: string[] = [];
+    for (const args of quiet) {
+      tried++;
+      const r = p.run(args, { env: { HAKO_AGE_KEY: identity } });
+      try {
+        assertNothingLeaks([r.stdout, r.stderr], keyMaterial);
+        if (r.code !== 0 && r.code !== 1) problems.push(`${args.join(' ')}: exit ${r.code}: ${r.stderr}`);
+      } catch (err) {
+        failures++;
+        problems.push(`${args.join(' ')}: ${(err as Error).message}`);
+      }
+    }
+    // Writes report what changed by name only.
+    for (const [args, input] of [[['set', 'NEW_ONE'], VALUES['development']!['API_TOKEN']!], [['rm', 'NEW_ONE'], '']] as const) {
+      tried++;
+      const r = p.run([...args], { input });
+      try {
+        assert.equal(r.code, 0, r.stderr);
+        assertNothingLeaks([r.stdout, r.stderr], keyMaterial);
+      } catch (err) {
+        failures++;
+        problems.push(`${args.join(' ')}: ${(err as Error).message}`);
+      }
+    }
+    restore();
+    assert.deepEqual(problems, []);
+  });
 });
