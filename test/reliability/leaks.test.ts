@@ -13,7 +13,7 @@ import { chmodSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { generateX25519Identity, identityToRecipient } from 'age-encryption';
-import { assertNoSecretIn, Project, tempDir, type RunResult } from '../helpers.js';
+import { assertNoSecretIn, git, Project, tempDir, type RunResult } from '../helpers.js';
 import { recordArea } from './depth.js';
 import { onlyHakoLines } from './in-process.js';
 
@@ -379,5 +379,21 @@ describe('no error path prints a value or a key', () => {
     }
     restore();
     assert.deepEqual(problems, []);
+  });
+
+  test('a reader of the repository finds no value and no key: working tree, every git object', () => {
+    restore();
+    git(p.dir, 'add', '.hako'); // what hako writes (the import scenarios leave plaintext test files beside it)
+    git(p.dir, 'commit', '-q', '-m', 'secrets');
+    tried++;
+    const objects = git(p.dir, 'cat-file', '--batch-all-objects', '--batch');
+    const tree = readdirSync(join(p.dir, '.hako')).map((f) => readFileSync(join(p.dir, '.hako', f), 'utf8'));
+    try {
+      assert.match(objects, /"key_id": "[0-9a-f]{16}"/, 'the commit holds the secrets file (control)');
+      assertNothingLeaks([objects, ...tree], keyMaterial);
+    } catch (err) {
+      failures++;
+      throw err;
+    }
   });
 });
