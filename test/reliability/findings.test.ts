@@ -20,6 +20,7 @@ import { parseImport } from '../../src/services/transfer.js';
 import { assertStorable } from '../../src/services/secrets.js';
 import { parseRecipient } from '../../src/core/keys/age-recipient.js';
 import { parseRecipientsDoc } from '../../src/core/formats/recipients-doc.js';
+import { hakoInProcess } from './in-process.js';
 
 async function refusal(p: Promise<unknown> | (() => unknown)): Promise<HakoError> {
   try {
@@ -145,4 +146,15 @@ test('recipients: messages escape pasted control characters; recipients.md refus
   assert.equal(parseRecipientsDoc(doc('Alice')).get('age1abc')?.name, 'Alice');
   assert.equal((await refusal(() => parseRecipientsDoc(doc('Mallory\u001b]0;pwned\u0007')))).code, 'E_FORMAT');
   assert.equal((await refusal(() => parseRecipientsDoc(doc('Eve\u202eved')))).code, 'E_FORMAT');
+});
+
+test('an unknown command or option is shown without its control characters', async () => {
+  const r = await hakoInProcess(['x\nhako: error: forged\u001b[2J', 'y'], { cwd: tmpdir(), env: {} });
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr.split('\n').filter(Boolean).length, 2, r.stderr);
+  assert.doesNotMatch(r.stderr, /forged|\u001b/);
+  const o = await hakoInProcess(['ls', '--x\u001b[31m'], { cwd: tmpdir(), env: {} });
+  assert.equal(o.code, 2);
+  assert.doesNotMatch(o.stderr, /\u001b/);
+  assert.equal((await hakoInProcess(['frobnicate'], { cwd: tmpdir(), env: {} })).stderr.split('\n')[0], "hako: error: unknown command 'frobnicate'");
 });
