@@ -21,6 +21,8 @@ export interface Io {
   readonly stdoutIsTTY: boolean;
   readonly stderrIsTTY: boolean;
   readStdin(): Promise<Buffer>;
+  /** hako's own output streams, for relaying a child's output with backpressure (hako run). */
+  readonly streams?: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream };
 }
 
 export interface CommandContext extends EditContext {

@@ -10,6 +10,8 @@ export const EXIT = {
   format: 5,
   locked: 6,
   internal: 70,
+  cannotRun: 126,
+  noCommand: 127,
   interrupted: 130,
 } as const;
 
@@ -33,6 +35,10 @@ export function exitCodeFor(code: ErrorCode): number {
       return EXIT.locked;
     case 'E_INTERRUPTED':
       return EXIT.interrupted;
+    case 'E_CHILD':
+      return EXIT.cannotRun;
+    case 'E_NO_COMMAND':
+      return EXIT.noCommand;
     case 'E_INTERNAL':
       return EXIT.internal;
     default:

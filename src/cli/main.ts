@@ -34,13 +34,10 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<Outc
     const found = findCommand(argv);
     if (!found) throw unknownCommand(argv);
     const { spec, rest } = found;
-    if (rest.includes('--help') || rest.includes('-h')) {
-      const dashdash = rest.indexOf('--');
-      const helpAt = Math.max(rest.indexOf('--help'), rest.indexOf('-h'));
-      if (dashdash < 0 || helpAt < dashdash) {
-        io.stdout(commandHelp(spec));
-        return { code: EXIT.ok };
-      }
+    const own = ownArgs(spec, rest);
+    if (own.includes('--help') || own.includes('-h')) {
+      io.stdout(commandHelp(spec));
+      return { code: EXIT.ok };
     }
     const args = parseCommandArgs(spec, rest);
     const ctx: CommandContext = {
@@ -86,6 +83,15 @@ function unknownCommand(argv: string[]): HakoError {
     return new HakoError('E_USAGE', `'hako ${first}' needs a subcommand`, `one of: ${group.map((c) => c.words.join(' ')).join(', ')}`);
   }
   return new HakoError('E_USAGE', `unknown command '${displayName(first, { quote: false })}'`, 'run `hako --help` for the list of commands');
+}
+
+/** The arguments that belong to hako: before `--`, and before the program of `hako run`. */
+function ownArgs(spec: CommandSpec, rest: string[]): string[] {
+  const dd = rest.indexOf('--');
+  const own = dd >= 0 ? rest.slice(0, dd) : rest;
+  if (!spec.stopAtPositional) return own;
+  const first = own.findIndex((a, i) => !a.startsWith('-') && !takesValue(spec, own[i - 1]));
+  return first >= 0 ? own.slice(0, first) : own;
 }
 
 function parseCommandArgs(spec: CommandSpec, rest: string[]): ParsedArgs {

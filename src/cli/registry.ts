@@ -8,10 +8,14 @@ import { keyCommands } from '../commands/key.js';
 import { recipientCommands } from '../commands/recipients.js';
 import { identityCommands } from '../commands/identity.js';
 import { typegenCommands } from '../commands/typegen.js';
+import { manifestCommands } from '../commands/manifest.js';
+import { runCommands } from '../commands/run.js';
 
 export const COMMANDS: readonly CommandSpec[] = [
   ...initCommands,
   ...secretCommands,
+  ...manifestCommands,
+  ...runCommands,
   ...transferCommands,
   ...envCommands,
   ...keyCommands,

@@ -17,6 +17,7 @@ export function processIo(): Io {
     stdoutIsTTY: process.stdout.isTTY === true,
     stderrIsTTY: process.stderr.isTTY === true,
     readStdin,
+    streams: { stdout: process.stdout, stderr: process.stderr },
   };
 }
 

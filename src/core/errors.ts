@@ -27,6 +27,7 @@ export type ErrorCode =
   | 'E_INTERRUPTED' // stopped by a signal; nothing was written
   | 'E_IO' // the file system refused an operation
   | 'E_CHILD' // a child program could not be started
+  | 'E_NO_COMMAND' // the program to run does not exist
   | 'E_MISSING_REQUIRED' // required secrets have no value
   | 'E_AGE' // an age identity or recipient problem
   | 'E_NO_RECIPIENT' // a recipient that is not in the environment

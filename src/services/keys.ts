@@ -12,10 +12,10 @@ import { EnvironmentCipher } from '../core/crypto/environment-cipher.js';
 import { deriveKeyFromPassphrase } from '../core/crypto/argon2id.js';
 import { encodeKeyBundle, parseKeyBundle } from '../core/formats/key-bundle.js';
 import { keyFilePath, readKeyFile, writeKeyFile } from '../core/keys/key-file-source.js';
-import { wrapKeyForRecipient } from '../core/keys/recipient-wrap.js';
 import { keysDir } from '../core/home.js';
 import { makeEnvironment, probeAccess, type Access } from './environments.js';
-import { findProject, loadSecretsFile, openEnvironment, requireEnvironment, updateSecretsFile } from './project.js';
+import { findProject, loadSecretsFile, openEnvironment, requireEnvironment } from './project.js';
+import { rekeyEnvironment, type NextKey } from './rekey.js';
 import type { ServiceContext } from './context.js';
 
 export async function exportKey(ctx: ServiceContext, env: string): Promise<string> {
@@ -130,29 +130,20 @@ export interface Rotation {
 export async function rotateKey(ctx: ServiceContext, env: string, passphrase?: string): Promise<Rotation> {
   assertEnvName(env);
   const project = findProject(ctx.cwd);
-  const oldFile = loadSecretsFile(project);
-  const old = await openEnvironment(ctx, oldFile, env);
-  const made = await makeEnvironment(ctx, env, passphrase, requireEnvironment(oldFile, env).passphrase);
-  const fresh = new EnvironmentCipher(env, made.record.keyId, made.key);
-  const { result } = await updateSecretsFile(ctx, project, async (file) => {
-    const record = requireEnvironment(file, env);
-    if (record.keyId !== old.cipher.keyId) {
-      throw new HakoError('E_LOCKED', `environment '${env}' changed while rotating`, 'run the rotation again');
-    }
-    for (const [name, token] of record.secrets) made.record.secrets.set(name, fresh.seal(name, old.cipher.open(name, token)));
-    for (const recipient of record.recipients.keys()) {
-      made.record.recipients.set(recipient, await wrapKeyForRecipient(made.key, recipient));
-    }
-    file.environments.set(env, made.record);
-    return {
-      env,
-      oldKeyId: record.keyId,
-      newKeyId: made.record.keyId,
-      secrets: record.secrets.size,
-      recipients: record.recipients.size,
-      keyKind: made.record.passphrase ? ('passphrase' as const) : ('random' as const),
-    };
-  });
-  return result;
+  const file = loadSecretsFile(project);
+  const before = requireEnvironment(file, env);
+  const old = await openEnvironment(ctx, file, env);
+  const made = await makeEnvironment(ctx, env, passphrase, before.passphrase); // key file first: never a lost key
+  const next: NextKey = { keyId: made.record.keyId, key: made.key };
+  if (made.record.passphrase) next.passphrase = made.record.passphrase;
+  const names = await rekeyEnvironment(ctx, project, env, old, before, next, [...before.recipients.keys()]);
+  return {
+    env,
+    oldKeyId: before.keyId,
+    newKeyId: next.keyId,
+    secrets: names.length,
+    recipients: before.recipients.size,
+    keyKind: next.passphrase ? 'passphrase' : 'random',
+  };
 }
 

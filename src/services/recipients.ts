@@ -13,7 +13,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HakoError, isHakoError } from '../core/errors.js';
 import { assertEnvName } from '../core/names.js';
-import { EnvironmentCipher } from '../core/crypto/environment-cipher.js';
 import { newEnvironmentKey, newKeyId } from '../core/crypto/random.js';
 import { DEFAULT_KDF, deriveKeyFromPassphrase } from '../core/crypto/argon2id.js';
 import type { EnvironmentRecord, SecretsFile } from '../core/formats/secrets-file.js';
@@ -23,6 +22,7 @@ import { withFileLock } from '../core/fs/lock.js';
 import { canonicalRecipient, parseRecipient, type RecipientKind } from '../core/keys/age-recipient.js';
 import { entriesByRecipient } from '../core/keys/age-identity-source.js';
 import { wrapKeyForRecipient } from '../core/keys/recipient-wrap.js';
+import { changedMeanwhile, rekeyEnvironment, type NextKey } from './rekey.js';
 import { writeKeyFile } from '../core/keys/key-file-source.js';
 import { findProject, loadSecretsFile, openEnvironment, requireEnvironment, updateSecretsFile, type Project } from './project.js';
 import type { ServiceContext } from './context.js';
@@ -110,23 +110,12 @@ export async function removeRecipient(ctx: ServiceContext, env: string, text: st
   const old = await openOrExplain(ctx, file, env, 'removing a recipient');
 
   const keyId = newKeyId();
-  const key = passphraseLeft ? await deriveKeyFromPassphrase(opts.passphrase!, keyId, record.passphrase ?? DEFAULT_KDF) : newEnvironmentKey();
-  const fresh = new EnvironmentCipher(env, keyId, key);
-  const wrapped = new Map<string, string>();
-  for (const r of remaining) wrapped.set(r, await wrapKeyForRecipient(key, r));
+  const next: NextKey = { keyId, key: passphraseLeft ? await deriveKeyFromPassphrase(opts.passphrase!, keyId, record.passphrase ?? DEFAULT_KDF) : newEnvironmentKey() };
+  if (passphraseLeft) next.passphrase = record.passphrase ?? DEFAULT_KDF;
   // This machine keeps its way in if it came by key file; with nobody else left it must.
   const needsKeyFile = old.kind === 'key-file' || (remaining.length === 0 && !passphraseLeft);
-  const keyFile = needsKeyFile ? writeKeyFile(keyId, key, ctx.env) : null; // before secrets.json: never a lost key
-
-  const { result: names } = await updateSecretsFile(ctx, project, (f) => {
-    const current = requireEnvironment(f, env);
-    if (current.keyId !== old.cipher.keyId || !sameKeys(current.recipients, record.recipients)) throw changedMeanwhile(env);
-    const next: EnvironmentRecord = { keyId, check: fresh.makeCheck(), recipients: wrapped, secrets: new Map() };
-    if (passphraseLeft) next.passphrase = { ...(current.passphrase ?? DEFAULT_KDF) };
-    for (const [name, token] of current.secrets) next.secrets.set(name, fresh.seal(name, old.cipher.open(name, token)));
-    f.environments.set(env, next);
-    return [...current.secrets.keys()].sort();
-  });
+  const keyFile = needsKeyFile ? writeKeyFile(keyId, next.key, ctx.env) : null; // before secrets.json: never a lost key
+  const names = await rekeyEnvironment(ctx, project, env, old, record, next, remaining);
   const doc = await syncRecipientsDoc(ctx, project, new Map());
   return { env, recipient: canonicalRecipient(stored) ?? stored, oldKeyId: old.cipher.keyId, newKeyId: keyId, names, remaining: remaining.length, keyFile, doc };
 }
@@ -227,10 +216,6 @@ function findStored(record: EnvironmentRecord, text: string): string | null {
   return null;
 }
 
-function sameKeys(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {
-  return a.size === b.size && [...a.keys()].every((k) => b.has(k));
-}
-
 function checkLabel(value: string | undefined, what: string, max: number): string | undefined {
   if (value === undefined) return undefined;
   const v = value.trim();
@@ -259,8 +244,4 @@ async function openOrExplain(ctx: ServiceContext, file: SecretsFile, env: string
 
 function alreadyThere(env: string, recipient: string): HakoError {
   return new HakoError('E_EXISTS', `${recipient.slice(0, 24)}… already has access to environment '${env}'`, `nothing was changed; list recipients with hako recipients ls --env ${env}`);
-}
-
-function changedMeanwhile(env: string): HakoError {
-  return new HakoError('E_LOCKED', `environment '${env}' changed while this command ran (another rotation or recipient change)`, 'nothing was written; run the command again');
 }

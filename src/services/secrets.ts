@@ -131,12 +131,26 @@ function noSecret(env: string, name: string, record: EnvironmentRecord): HakoErr
 /** Opens every value of an environment; any failure stops everything (fail closed). */
 export async function revealEnvironment(ctx: ServiceContext, env: string, project: Project = findProject(ctx.cwd)): Promise<Map<string, string>> {
   assertEnvName(env);
-  const file = loadSecretsFile(project);
+  return openRecord(ctx, loadSecretsFile(project), env);
+}
+
+/** Opens every value of `env` in an already loaded file, sorted by name; fail closed. */
+export async function openRecord(ctx: ServiceContext, file: SecretsFile, env: string): Promise<Map<string, string>> {
   const record = requireEnvironment(file, env);
   const { cipher } = await openEnvironment(ctx, file, env);
   const out = new Map<string, string>();
-  for (const [name, token] of [...record.secrets].sort(([a], [b]) => (a < b ? -1 : 1))) out.set(name, cipher.open(name, token));
+  for (const [name, token] of inNameOrder(record.secrets)) out.set(name, cipher.open(name, token));
   return out;
+}
+
+/** Entries sorted by name; a canonical file already is, so it is only checked. */
+function inNameOrder(m: ReadonlyMap<string, string>): Iterable<[string, string]> {
+  let prev = '';
+  for (const name of m.keys()) {
+    if (name < prev) return [...m].sort(([a], [b]) => (a < b ? -1 : 1));
+    prev = name;
+  }
+  return m;
 }
 
 export async function removeSecret(ctx: ServiceContext, name: string, scope: { env: string } | { allEnvs: true }): Promise<string[]> {

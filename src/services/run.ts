@@ -1,0 +1,47 @@
+/**
+ * `hako run`: open every value of an environment and start a program with them.
+ *
+ * Fails closed before anything runs: a required name without a value, a missing key or
+ * any value that does not open stops the start. Only then is the program started, by the
+ * runtime, with the chosen delivery and (by default) its output redacted.
+ */
+import type { Writable } from 'node:stream';
+import { assertEnvName } from '../core/names.js';
+import type { ServiceContext } from './context.js';
+import { missingRequired, missingRequiredError } from './manifest.js';
+import { findProject, loadSecretsFile, requireEnvironment } from './project.js';
+import { openRecord } from './secrets.js';
+import { prepareDelivery, type DeliveryMode } from '../runtime/delivery.js';
+import { isRedactable } from '../runtime/redaction-forms.js';
+import { matcherFor } from '../runtime/redactor.js';
+import { spawnWithSecrets, type ChildExit } from '../runtime/spawn-with-secrets.js';
+import { colourVars } from '../runtime/colour.js';
+
+export interface RunRequest {
+  env: string;
+  via: DeliveryMode;
+  command: string;
+  args: readonly string[];
+  /** Where redacted output goes; null runs without redaction (the child inherits stdio). */
+  output: { stdout: Writable; stderr: Writable; stdoutIsTTY: boolean } | null;
+}
+
+export async function runWithSecrets(ctx: ServiceContext, req: RunRequest): Promise<ChildExit> {
+  assertEnvName(req.env);
+  const file = loadSecretsFile(findProject(ctx.cwd));
+  const record = requireEnvironment(file, req.env);
+  const missing = missingRequired(file, record);
+  if (missing.length) throw missingRequiredError(req.env, missing);
+  const secrets = await openRecord(ctx, file, req.env);
+
+  const out = req.output;
+  const redaction = out && [...secrets.values()].some(isRedactable) ? { stdout: out.stdout, stderr: out.stderr, matcher: () => matcherFor(secrets) } : null;
+  return spawnWithSecrets({
+    command: req.command,
+    args: req.args,
+    baseEnv: ctx.env,
+    extraVars: redaction && out?.stdoutIsTTY ? colourVars(ctx.env) : {},
+    prepare: () => prepareDelivery(req.via, req.env, secrets, ctx.env, ctx.notice),
+    redaction,
+  });
+}
