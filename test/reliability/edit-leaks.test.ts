@@ -8,8 +8,7 @@
  * SIGINT, Ctrl-C at the terminal (SIGINT to the whole process group), hako SIGTERMed while the
  * editor runs, and hako interrupted after the editor quit while it waits for the lock.
  *
- * `hako run --via files` (branch `run`) gets the same checks once merged: see the todo list
- * at the end of this file.
+ * `hako run` gets the same checks in run-leaks.test.ts.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,6 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { finished, Project, spawnHako, tempDir, type RunResult } from '../helpers.js';
+import { alive, descendants, filesHolding, waitFor } from './proc.js';
 import { recordArea } from './depth.js';
 
 const VALUES = { DATABASE_URL: 'postgres://app:edit-leak-pw-61d@db/app', API_TOKEN: 'tok-edit-leak-0c5e' };
@@ -38,79 +38,6 @@ case "$EDIT_MODE" in
 esac
 exit 0
 `;
-
-/** Every file under `dirs` whose bytes contain one of `needles`. */
-function filesHolding(dirs: string[], needles: string[]): string[] {
-  const hits: string[] = [];
-  const walk = (d: string) => {
-    let names: string[];
-    try {
-      names = readdirSync(d);
-    } catch {
-      return;
-    }
-    for (const n of names) {
-      if (n === '.git' || n === 'node_modules') continue;
-      const path = join(d, n);
-      let st;
-      try {
-        st = statSync(path);
-      } catch {
-        continue;
-      }
-      if (st.isDirectory()) walk(path);
-      else if (st.isFile()) {
-        const text = readFileSync(path);
-        if (needles.some((s) => text.includes(s))) hits.push(path);
-      }
-    }
-  };
-  for (const d of dirs) walk(d);
-  return hits;
-}
-
-/** Pids of all descendants of `root`, from /proc/<pid>/stat. */
-function descendants(root: number): number[] {
-  const parent = new Map<number, number>();
-  for (const n of readdirSync('/proc')) {
-    if (!/^\d+$/.test(n)) continue;
-    try {
-      const stat = readFileSync(`/proc/${n}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      parent.set(Number(n), ppid);
-    } catch {
-      /* gone */
-    }
-  }
-  const out: number[] = [];
-  const add = (pid: number) => {
-    for (const [child, pp] of parent) {
-      if (pp === pid) {
-        out.push(child);
-        add(child);
-      }
-    }
-  };
-  add(root);
-  return out;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function waitFor(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 1500; i++) {
-    if (cond()) return;
-    await sleep(20);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe('hako edit leaves no plaintext and puts no secret in a child', () => {
   let p: Project;
@@ -299,15 +226,3 @@ describe('hako edit leaves no plaintext and puts no secret in a child', () => {
     });
   }
 });
-
-describe('hako run --via files leaves no plaintext and puts no secret in argv (pending branch `run`)', () => {
-  // To be written after the merge of `hako run`, with the helpers above (filesHolding,
-  // descendants, a detached process group, XDG_RUNTIME_DIR and TMPDIR set to temp folders):
-  test.todo('normal exit of the child: $HAKO_SECRETS_DIR and every <NAME>_FILE gone, nothing holding a value anywhere hako wrote');
-  test.todo('the child killed by SIGINT, and Ctrl-C to the process group: files removed, hako dies of SIGINT');
-  test.todo('hako SIGTERMed while the child runs: the signal forwarded, files removed, hako dies of SIGTERM');
-  test.todo('while the child runs: the folder is 0700 on tmpfs, files 0400, and no value or key in any descendant argv or environ (/proc)');
-  test.todo('--via env and --via fd3: no value in any argv; HAKO_KEY, HAKO_PASSPHRASE*, HAKO_AGE_KEY, SOPS_AGE_KEY* absent from the child environment');
-  test.todo('a child that forks a grandchild which outlives it: the files are still removed when hako exits');
-});
-
