@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { HakoError, isHakoError } from '../core/errors.js';
+import { displayName, displayText } from '../core/display.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { commandHelp, mainHelp, VERSION } from './help.js';
 import { COMMANDS } from './registry.js';
@@ -81,7 +82,7 @@ function unknownCommand(argv: string[]): HakoError {
   if (group.length) {
     return new HakoError('E_USAGE', `'hako ${first}' needs a subcommand`, `one of: ${group.map((c) => c.words.join(' ')).join(', ')}`);
   }
-  return new HakoError('E_USAGE', `unknown command '${first.slice(0, 40)}'`, 'run `hako --help` for the list of commands');
+  return new HakoError('E_USAGE', `unknown command '${displayName(first, { quote: false })}'`, 'run `hako --help` for the list of commands');
 }
 
 /** The arguments that belong to hako: before `--`, and before the program of `hako run`. */
@@ -116,7 +117,7 @@ function parseCommandArgs(spec: CommandSpec, rest: string[]): ParsedArgs {
   try {
     parsed = parseArgs({ args: own, options, allowPositionals: true, strict: true });
   } catch (err) {
-    throw new HakoError('E_USAGE', (err as Error).message.split('\n')[0]!.slice(0, 200), `see hako ${spec.words.join(' ')} --help`);
+    throw new HakoError('E_USAGE', displayText((err as Error).message.split('\n')[0]!, 200), `see hako ${spec.words.join(' ')} --help`);
   }
   const [min, max] = spec.positionals ?? [0, 0];
   if (parsed.positionals.length < min || parsed.positionals.length > max) {

@@ -3,6 +3,7 @@
  * upper-case identifiers that work as environment variable names everywhere.
  */
 import { HakoError } from './errors.js';
+import { displayName } from './display.js';
 
 export const ENV_NAME = /^[a-z][a-z0-9-]{0,62}$/;
 export const SECRET_NAME = /^[A-Z_][A-Z0-9_]{0,127}$/;
@@ -12,7 +13,7 @@ export function assertEnvName(name: string): string {
   if (!ENV_NAME.test(name)) {
     throw new HakoError(
       'E_INVALID_NAME',
-      `invalid environment name ${JSON.stringify(clip(name))}`,
+      `invalid environment name ${displayName(name)}`,
       'environment names are lower-case letters, digits and "-", starting with a letter (at most 63)',
     );
   }
@@ -23,19 +24,9 @@ export function assertSecretName(name: string): string {
   if (!SECRET_NAME.test(name)) {
     throw new HakoError(
       'E_INVALID_NAME',
-      `invalid secret name ${JSON.stringify(clip(name))}`,
+      `invalid secret name ${displayName(name)}`,
       'secret names are upper-case letters, digits and "_", not starting with a digit (at most 128), e.g. DATABASE_URL',
     );
   }
   return name;
-}
-
-/**
- * Names come from argv or files, never from values; still, someone may type NAME=value, so
- * a message shows nothing after "=" and keeps names short.
- */
-function clip(s: string): string {
-  const eq = s.indexOf('=');
-  const head = eq >= 0 ? `${s.slice(0, eq)}=…` : s;
-  return head.length > 40 ? `${head.slice(0, 40)}…` : head;
 }

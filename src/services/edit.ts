@@ -4,9 +4,10 @@
  * removes its secret. A syntax error reopens the editor when someone can answer, else
  * aborts with nothing written. The file is removed on every way out, Ctrl-C and SIGTERM
  * included: while the editor runs, hako ignores SIGINT (the editor owns the terminal) and
- * treats the editor dying of a signal as an abort.
+ * treats the editor dying of a signal as an abort. The editor is exec'd by the shell, so a
+ * signal hako passes on reaches the editor itself and hako waits for the editor to end.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { HakoError, isHakoError } from '../core/errors.js';
 import { assertEnvName, assertSecretName } from '../core/names.js';
@@ -34,28 +35,75 @@ export async function editEnvironment(ctx: EditContext, env: string): Promise<Ed
   const dir = createPrivateDir('hako-edit', ctx.env);
   const cleanup = () => dir.remove();
   process.once('exit', cleanup);
+  const signals = new SessionSignals(cleanup);
   try {
     const path = dir.writeFile(`${env}.env`, header(env, dir.onTmpfs) + encodeDotenv(before));
+    let after: Map<string, string>;
     while (true) {
-      await runEditor(editor, path, ctx.env);
-      let after: Map<string, string>;
+      await runEditor(editor, path, ctx.env, signals);
+      signals.throwIfStopped();
       try {
         after = readEdited(path);
+        break;
       } catch (err) {
         if (isHakoError(err) && (err.code === 'E_FORMAT' || err.code === 'E_INVALID_NAME' || err.code === 'E_INVALID_VALUE') && ctx.confirm) {
-          if (await ctx.confirm(`${err.message}. Reopen the editor? [Y/n] `)) continue;
+          const again = await ctx.confirm(`${err.message}. Reopen the editor? [Y/n] `);
+          signals.throwIfStopped();
+          if (again) continue;
           throw new HakoError('E_EDITOR', 'edit abandoned; nothing was written', 'run hako edit again');
         }
         throw err;
       }
-      const changed = new Map([...after].filter(([k, v]) => before.get(k) !== v));
-      const removed = [...before.keys()].filter((k) => !after.has(k));
-      if (changed.size === 0 && removed.length === 0) return { kind: 'unchanged' };
-      return { kind: 'saved', result: await setSecrets(ctx, env, changed, removed, project) };
     }
+    // The plaintext goes before anything that may wait (the lock, a slow disk): from here a
+    // signal may end hako the ordinary way, with nothing left to remove.
+    cleanup();
+    signals.release();
+    signals.throwIfStopped();
+    const changed = new Map([...after].filter(([k, v]) => before.get(k) !== v));
+    const removed = [...before.keys()].filter((k) => !after.has(k));
+    if (changed.size === 0 && removed.length === 0) return { kind: 'unchanged' };
+    return { kind: 'saved', result: await setSecrets(ctx, env, changed, removed, project) };
   } finally {
     cleanup();
+    signals.release();
     process.removeListener('exit', cleanup);
+  }
+}
+
+const SESSION_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * While the plaintext file exists, SIGINT, SIGTERM and SIGHUP must not end hako before it
+ * removes the file (their default action kills at once, skipping every finally). While the
+ * editor runs, SIGINT is the editor's (the terminal sends Ctrl-C to both) and SIGTERM/SIGHUP
+ * are passed on to it; at any other moment a signal removes the file at once and the session
+ * ends with E_INTERRUPTED at its next step.
+ */
+class SessionSignals {
+  stopping: NodeJS.Signals | null = null;
+  editor: ChildProcess | null = null;
+  private readonly handler = (sig: NodeJS.Signals) => {
+    if (this.editor) {
+      if (sig === 'SIGINT') return;
+      this.stopping ??= sig;
+      this.editor.kill(sig);
+      return;
+    }
+    this.stopping ??= sig;
+    this.removePlaintext();
+  };
+
+  constructor(private readonly removePlaintext: () => void) {
+    for (const s of SESSION_SIGNALS) process.on(s, this.handler);
+  }
+
+  release(): void {
+    for (const s of SESSION_SIGNALS) process.removeListener(s, this.handler);
+  }
+
+  throwIfStopped(): void {
+    if (this.stopping) throw new HakoError('E_INTERRUPTED', `stopped by ${this.stopping}; nothing was written`, 'run hako edit again');
   }
 }
 
@@ -84,20 +132,12 @@ function readEdited(path: string): Map<string, string> {
 }
 
 /** Runs the editor on `path`; resolves on a clean exit, throws on anything else. */
-function runEditor(editor: string, path: string, env: NodeJS.ProcessEnv): Promise<void> {
+function runEditor(editor: string, path: string, env: NodeJS.ProcessEnv, signals: SessionSignals): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn('/bin/sh', ['-c', `${editor} "$1"`, 'hako-edit', path], { stdio: 'inherit', env: withoutKeyMaterial(env) });
-    const ignoreInt = () => {
-      /* the editor owns the terminal; it decides what Ctrl-C means */
-    };
-    const onTerm = (sig: NodeJS.Signals) => child.kill(sig);
-    process.on('SIGINT', ignoreInt);
-    process.on('SIGTERM', onTerm);
-    process.on('SIGHUP', onTerm);
+    const child = spawn('/bin/sh', ['-c', `exec ${editor} "$1"`, 'hako-edit', path], { stdio: 'inherit', env: withoutKeyMaterial(env) });
+    signals.editor = child;
     const done = () => {
-      process.removeListener('SIGINT', ignoreInt);
-      process.removeListener('SIGTERM', onTerm);
-      process.removeListener('SIGHUP', onTerm);
+      signals.editor = null;
     };
     child.on('error', (err) => {
       done();

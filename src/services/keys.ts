@@ -47,6 +47,7 @@ function saveVerifiedKey(ctx: ServiceContext, env: string, keyId: string, key: B
 }
 
 export async function importKeyBundle(ctx: ServiceContext, text: string, onlyEnv?: string): Promise<ImportedKey> {
+  if (onlyEnv !== undefined) assertEnvName(onlyEnv);
   const bundle = parseKeyBundle(text);
   const file = loadSecretsFile(findProject(ctx.cwd));
   const matches = [...file.environments].filter(([, r]) => r.keyId === bundle.keyId);

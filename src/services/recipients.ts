@@ -16,7 +16,7 @@ import { assertEnvName } from '../core/names.js';
 import { newEnvironmentKey, newKeyId } from '../core/crypto/random.js';
 import { DEFAULT_KDF, deriveKeyFromPassphrase } from '../core/crypto/argon2id.js';
 import type { EnvironmentRecord, SecretsFile } from '../core/formats/secrets-file.js';
-import { encodeRecipientsDoc, parseRecipientsDoc, RECIPIENTS_DOC_NAME, type RecipientMeta, type RecipientRow } from '../core/formats/recipients-doc.js';
+import { encodeRecipientsDoc, parseRecipientsDoc, RECIPIENTS_DOC_NAME, UNSAFE_CELL, type RecipientMeta, type RecipientRow } from '../core/formats/recipients-doc.js';
 import { writeFileAtomic } from '../core/fs/atomic-write.js';
 import { withFileLock } from '../core/fs/lock.js';
 import { canonicalRecipient, parseRecipient, type RecipientKind } from '../core/keys/age-recipient.js';
@@ -219,7 +219,7 @@ function findStored(record: EnvironmentRecord, text: string): string | null {
 function checkLabel(value: string | undefined, what: string, max: number): string | undefined {
   if (value === undefined) return undefined;
   const v = value.trim();
-  if (v.length > max || /[\x00-\x1f\x7f]/.test(v)) {
+  if (v.length > max || UNSAFE_CELL.test(v)) {
     throw new HakoError('E_USAGE', `the ${what} must be one line of at most ${max} characters`, `e.g. --name "Ravi <ravi@example.com>" --role engineer`);
   }
   return v;

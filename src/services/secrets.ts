@@ -32,9 +32,16 @@ export function valueFromBytes(bytes: Uint8Array, name: string): string {
   return value;
 }
 
+/** A lone UTF-16 surrogate: what JSON or YAML can spell ("\\ud800") but UTF-8 cannot hold. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
 export function assertStorable(value: string, name: string): void {
   if (value.includes('\0')) {
     throw new HakoError('E_INVALID_VALUE', `the value for ${name} contains a NUL byte, which no environment variable can hold`, 'store binary data base64-encoded');
+  }
+  // Stored as UTF-8, such a value would silently come back with U+FFFD in its place.
+  if (LONE_SURROGATE.test(value)) {
+    throw new HakoError('E_INVALID_VALUE', `the value for ${name} is not valid Unicode (a lone surrogate escape such as \\ud800)`, 'write the character itself, or store binary data base64-encoded');
   }
 }
 
@@ -174,7 +181,7 @@ export interface SecretListing {
 /** Names × environments; never a value. `envs` limits the columns. */
 export async function listSecrets(ctx: ServiceContext, envs?: string[]): Promise<SecretListing> {
   const file = loadSecretsFile(findProject(ctx.cwd));
-  const columns = envs ?? [...file.environments.keys()].sort();
+  const columns = envs?.map(assertEnvName) ?? [...file.environments.keys()].sort();
   for (const env of columns) requireEnvironment(file, env);
   const names = new Set<string>(file.schema.keys());
   for (const env of columns) for (const name of requireEnvironment(file, env).secrets.keys()) names.add(name);

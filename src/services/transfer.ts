@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { HakoError } from '../core/errors.js';
+import { displayName } from '../core/display.js';
 import { assertSecretName } from '../core/names.js';
 import { encodeDotenv, parseDotenv } from '../core/formats/dotenv.js';
 import { encodeShellExports } from '../core/formats/shell.js';
@@ -37,7 +38,7 @@ export async function parseImport(bytes: Buffer, format: ImportFormat, what: str
   if (bad.length) {
     throw new HakoError(
       'E_INVALID_NAME',
-      `${what}: ${bad.length} invalid secret name(s): ${bad.slice(0, 10).map((n) => JSON.stringify(n.slice(0, 40))).join(', ')}`,
+      `${what}: ${bad.length} invalid secret name(s): ${bad.slice(0, 10).map((n) => displayName(n)).join(', ')}`,
       'secret names are upper-case letters, digits and "_", e.g. DATABASE_URL',
     );
   }

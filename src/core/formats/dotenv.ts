@@ -38,19 +38,24 @@ export function parseDotenv(text: string, what = 'dotenv'): DotenvEntry[] {
     let value: string;
     const q = rest[0];
     if (q === '"' || q === "'") {
-      // The value may continue over the following lines until its closing quote.
-      let body = rest.slice(1);
+      // The value may continue over the following lines until its closing quote. Each line
+      // is scanned once, as its own piece, and the pieces are joined once at the end: a long
+      // unterminated value stays linear (re-scanning a growing string was quadratic).
+      const pieces = [rest.slice(1)];
       let endLine = i;
-      let close = findClose(body, q);
-      while (close < 0) {
+      let scan = findClose(pieces[0]!, q, 0);
+      while (scan.close < 0) {
         endLine++;
         if (endLine >= lines.length) fail(lineNo, `unterminated ${q === '"' ? 'double' : 'single'} quote`);
-        body += `\n${lines[endLine]}`;
-        close = findClose(body, q);
+        const prev = pieces[pieces.length - 1]!;
+        const piece = `\n${lines[endLine]}`;
+        pieces.push(piece);
+        scan = findClose(piece, q, scan.next - prev.length); // 1 when a backslash ended prev
       }
-      const after = body.slice(close + 1).trim();
+      const last = pieces.pop()!;
+      const after = last.slice(scan.close + 1).trim();
       if (after !== '' && !after.startsWith('#')) fail(endLine + 1, 'unexpected text after the closing quote');
-      const raw = body.slice(0, close);
+      const raw = pieces.join('') + last.slice(0, scan.close);
       value = q === "'" ? raw : unescapeDouble(raw, () => fail(lineNo, 'bad escape in double quotes'));
       i = endLine;
     } else {
@@ -65,16 +70,21 @@ export function parseDotenv(text: string, what = 'dotenv'): DotenvEntry[] {
   return out;
 }
 
-function findClose(body: string, q: string): number {
-  for (let j = 0; j < body.length; j++) {
+/**
+ * The closing quote at or after `from`, or close = -1 and `next`, where a scan of a longer
+ * body must resume (past an escaping backslash that ended this one).
+ */
+function findClose(body: string, q: string, from: number): { close: number; next: number } {
+  let j = from;
+  for (; j < body.length; j++) {
     const c = body[j];
     if (q === '"' && c === '\\') {
       j++;
       continue;
     }
-    if (c === q) return j;
+    if (c === q) return { close: j, next: j };
   }
-  return -1;
+  return { close: -1, next: j };
 }
 
 function unescapeDouble(raw: string, bad: () => never): string {

@@ -7,6 +7,9 @@ import { HakoError } from '../errors.js';
 import { ENV_NAME, KEY_ID } from '../names.js';
 import { decodeBase64Strict, decodeBase64UrlStrict } from '../crypto/base64.js';
 import { KEY_BYTES } from '../crypto/random.js';
+import { isJsonObject, parseStrictJson, type JsonValue } from './strict-json.js';
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export const BUNDLE_PREFIX = 'hako-key:1:';
 
@@ -32,14 +35,15 @@ export function parseKeyBundle(text: string): KeyBundle {
   }
   const raw = decodeBase64UrlStrict(s.slice(BUNDLE_PREFIX.length));
   if (!raw || raw.length === 0) throw broken('the encoding is damaged (truncated or changed characters)');
-  let obj: unknown;
+  // Strict: valid UTF-8 and no duplicate fields, so no two readers see two different keys.
+  let obj: JsonValue;
   try {
-    obj = JSON.parse(raw.toString('utf8'));
+    obj = parseStrictJson(UTF8.decode(raw), 'key bundle');
   } catch {
     throw broken('the content is damaged');
   }
-  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw broken('the content is damaged');
-  const o = obj as Record<string, unknown>;
+  if (!isJsonObject(obj)) throw broken('the content is damaged');
+  const o = obj;
   const keys = Object.keys(o).sort().join(',');
   if (keys !== 'env,id,key') throw broken('unexpected fields');
   const { env, id, key } = o;

@@ -9,6 +9,7 @@
  * a uint32 big-endian length and its bytes. Parsing is strict: lengths, trailing bytes, the
  * check integers and the padding are verified; messages never quote key material.
  */
+import { displayText } from '../display.js';
 import { HakoError } from '../errors.js';
 import { decodeBase64Strict } from '../crypto/base64.js';
 
@@ -100,7 +101,7 @@ export function parseSshPublicKeyLine(text: string): SshEd25519PublicKey {
   if (type !== SSH_ED25519) {
     throw new HakoError(
       'E_AGE',
-      `unsupported SSH key type ${JSON.stringify((type ?? '').slice(0, 24))}`,
+      `unsupported SSH key type "${displayText(type ?? '', 24)}"`,
       'hako takes ssh-ed25519 keys (ssh-keygen -t ed25519) and age recipients (hako keygen)',
     );
   }

@@ -36,6 +36,11 @@ const INTRO = [
   '',
 ];
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
+/**
+ * What no Name or Role cell may hold: control characters (terminal escapes when listed),
+ * line separators and bidi overrides (a row that reads differently in review).
+ */
+export const UNSAFE_CELL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 
 function escapeCell(s: string): string {
   return s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|');
@@ -88,6 +93,7 @@ export function parseRecipientsDoc(text: string, where = RECIPIENTS_DOC_NAME): M
     const m = /^`([^`]+)`$/.exec(rec);
     if (!m) return bad(i + 1, 'the recipient must be in backquotes');
     if (added !== '' && !DATE.test(added)) return bad(i + 1, 'Added must be a date YYYY-MM-DD');
+    if (UNSAFE_CELL.test(name) || UNSAFE_CELL.test(role)) return bad(i + 1, 'a Name or Role cell holds a control or bidi character');
     if (out.has(m[1]!)) return bad(i + 1, 'a recipient listed twice');
     out.set(m[1]!, { name, role, added });
   }

@@ -8,6 +8,7 @@
  * rewriting a file whose meaning did not change leaves git with nothing to show.
  */
 import { HakoError } from '../errors.js';
+import { displayName, displayText } from '../display.js';
 import { ENV_NAME, KEY_ID, SECRET_NAME } from '../names.js';
 import { isWellFormedToken } from '../crypto/environment-cipher.js';
 import { decodeBase64Strict } from '../crypto/base64.js';
@@ -82,7 +83,7 @@ function fromJson(root: JsonValue, where: string): SecretsFile {
   if (!isJsonObject(envs)) return bad('environments', 'must be an object');
   const environments = new Map<string, EnvironmentRecord>();
   for (const [name, value] of Object.entries(envs)) {
-    const path = `environments.${clip(name)}`;
+    const path = `environments.${displayName(name, { quote: false })}`;
     if (!ENV_NAME.test(name)) bad(path, 'invalid environment name');
     environments.set(name, environmentFromJson(value, path, bad));
   }
@@ -92,7 +93,7 @@ function fromJson(root: JsonValue, where: string): SecretsFile {
     const s = root['schema'];
     if (!isJsonObject(s)) return bad('schema', 'must be an object');
     for (const [name, value] of Object.entries(s)) {
-      const path = `schema.${clip(name)}`;
+      const path = `schema.${displayName(name, { quote: false })}`;
       if (!SECRET_NAME.test(name)) bad(path, 'invalid secret name');
       if (!isJsonObject(value)) return bad(path, 'must be an object');
       onlyFields(value, ['description', 'required'], path, bad);
@@ -143,7 +144,7 @@ function environmentFromJson(value: JsonValue | undefined, path: string, bad: Ba
     for (const [recipient, wrapped] of Object.entries(r)) {
       if (!RECIPIENT.test(recipient)) bad(`${path}.recipients`, 'a recipient must be one printable line');
       if (typeof wrapped !== 'string' || decodeBase64Strict(wrapped) === null) {
-        bad(`${path}.recipients`, `the entry of ${clip(recipient)} must be standard base64`);
+        bad(`${path}.recipients`, `the entry of ${displayText(recipient)} must be standard base64`);
       }
       record.recipients.set(recipient, wrapped as string);
     }
@@ -151,12 +152,12 @@ function environmentFromJson(value: JsonValue | undefined, path: string, bad: Ba
 
   const secrets = value['secrets'];
   if (!isJsonObject(secrets)) return bad(`${path}.secrets`, 'must be an object');
-  // for…in, not Object.entries: no array per secret (a file may hold 10,000). JSON.parse
-  // makes only own, enumerable, string-keyed properties, so both visit the same names in
+  // for…in, not Object.entries: no array per secret (a file may hold 10,000). Both parsers
+  // make only own, enumerable, string-keyed properties, so both visit the same names in
   // the same order.
   for (const name in secrets) {
     const token = secrets[name];
-    if (!SECRET_NAME.test(name)) bad(`${path}.secrets`, `invalid secret name ${JSON.stringify(clip(name))}`);
+    if (!SECRET_NAME.test(name)) bad(`${path}.secrets`, `invalid secret name ${displayName(name)}`);
     if (typeof token !== 'string' || !isWellFormedToken(token)) bad(`${path}.secrets.${name}`, 'must be a "v1:" token');
     record.secrets.set(name, token as string);
   }
@@ -168,15 +169,11 @@ function onlyFields(obj: JsonObject, allowed: string[], path: string, bad: Bad):
     if (!allowed.includes(key)) {
       bad(
         path,
-        `unknown field ${JSON.stringify(clip(key))}`,
+        `unknown field ${displayName(key)}`,
         'the file may come from a newer hako or was edited by hand; upgrade hako or remove the field',
       );
     }
   }
-}
-
-function clip(s: string): string {
-  return s.length > 40 ? `${s.slice(0, 40)}…` : s;
 }
 
 // ---------------------------------------------------------------- encode

@@ -6,6 +6,7 @@
  * column only: JSON.parse quotes the offending text, which may be a plaintext value.
  */
 import { HakoError } from '../errors.js';
+import { displayName } from '../display.js';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | JsonObject;
 export interface JsonObject {
@@ -14,7 +15,12 @@ export interface JsonObject {
 
 const MAX_DEPTH = 64;
 
-export function parseStrictJson(text: string, what: string): JsonValue {
+export interface StrictJsonOptions {
+  /** Numbers as their source text: for imports, where a value is exactly what was written. */
+  numbersAsText?: boolean;
+}
+
+export function parseStrictJson(text: string, what: string, opts: StrictJsonOptions = {}): JsonValue {
   let i = 0;
   const n = text.length;
 
@@ -82,10 +88,11 @@ export function parseStrictJson(text: string, what: string): JsonValue {
     }
   };
 
-  const num = (): number => {
+  const num = (): number | string => {
     const m = /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/.exec(text.slice(i, i + 400));
     if (!m) fail('bad number');
     i += m![0].length;
+    if (opts.numbersAsText) return m![0];
     const v = Number(m![0]);
     if (!Number.isFinite(v)) fail('number out of range');
     return v;
@@ -115,7 +122,7 @@ export function parseStrictJson(text: string, what: string): JsonValue {
         ws();
         if (text[i] !== '"') fail('expected a string key');
         const key = str();
-        if (Object.prototype.hasOwnProperty.call(obj, key)) fail(`duplicate key ${JSON.stringify(key.slice(0, 40))}`);
+        if (Object.prototype.hasOwnProperty.call(obj, key)) fail(`duplicate key ${displayName(key)}`);
         ws();
         if (text[i] !== ':') fail('expected ":"');
         i++;

@@ -10,6 +10,7 @@ import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } fr
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HakoError } from '../errors.js';
+import { processAlive } from './process-alive.js';
 
 export interface LockOptions {
   timeoutMs?: number;
@@ -105,15 +106,6 @@ function isStale(path: string, owner: Owner | null): boolean {
   }
   if (owner.host !== hostname()) return false;
   return !processAlive(owner.pid);
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Removes the stale lock if it is still the one we judged; true when we removed it. */

@@ -10,6 +10,7 @@
  * key is kept as "locked" with its public key: it is only an error when it is the one an
  * environment needs. Loaded lazily: it pulls in age-encryption and the curves.
  */
+import { displayText } from '../display.js';
 import { identityToRecipient, type Identity } from 'age-encryption';
 import { HakoError } from '../errors.js';
 import { looksLikeOpenSshPrivateKey, parseOpenSshPrivateKey } from '../formats/openssh-key.js';
@@ -95,12 +96,12 @@ function loadSsh(t: IdentityText, set: IdentitySet, add: (id: AgeIdentity) => vo
   const key = parseOpenSshPrivateKey(t.text, t.origin);
   if (key.kind === 'encrypted') {
     if (key.publicKey) set.locked.push({ recipient: key.publicKey.line, origin: t.origin });
-    else set.skipped.push({ origin: t.origin, reason: `a passphrase-protected ${key.keyType} key (only ssh-ed25519 keys are supported)` });
+    else set.skipped.push({ origin: t.origin, reason: `a passphrase-protected ${displayText(key.keyType)} key (only ssh-ed25519 keys are supported)` });
     return;
   }
   if (key.kind === 'unsupported') {
-    if (t.explicit) throw new HakoError('E_AGE', `${t.origin}: ${key.keyType} keys are not supported`, 'use an ssh-ed25519 key (ssh-keygen -t ed25519) or an age identity (hako keygen)');
-    set.skipped.push({ origin: t.origin, reason: `a ${key.keyType} key (only ssh-ed25519 keys are supported)` });
+    if (t.explicit) throw new HakoError('E_AGE', `${t.origin}: ${displayText(key.keyType)} keys are not supported`, 'use an ssh-ed25519 key (ssh-keygen -t ed25519) or an age identity (hako keygen)');
+    set.skipped.push({ origin: t.origin, reason: `a ${displayText(key.keyType)} key (only ssh-ed25519 keys are supported)` });
     return;
   }
   let identity: SshEd25519Identity;

@@ -8,6 +8,7 @@
  * the curve point are verified when a recipient is built for wrapping (age-encryption and
  * the ssh stanza are loaded only then).
  */
+import { displayText } from '../display.js';
 import type { Recipient } from 'age-encryption';
 import { HakoError } from '../errors.js';
 import { parseSshPublicKeyLine, SSH_ED25519 } from '../formats/openssh-key.js';
@@ -40,11 +41,11 @@ export function parseRecipient(text: string): RecipientSpec {
   if (X25519.test(lower)) return { kind: 'x25519', canonical: lower };
   if (HYBRID.test(lower)) return { kind: 'pq-hybrid', canonical: lower };
   if (/^age1[a-z0-9]+1/.test(lower)) {
-    throw new HakoError('E_AGE', `unsupported age recipient type ${JSON.stringify(lower.slice(0, lower.indexOf('1', 4) + 1))}…`, 'hako takes age1… (X25519), age1pq1… (post-quantum) and ssh-ed25519 recipients; plugin and tag recipients are not supported');
+    throw new HakoError('E_AGE', `unsupported age recipient type "${displayText(lower.slice(0, lower.indexOf('1', 4) + 1), 24)}"…`, 'hako takes age1… (X25519), age1pq1… (post-quantum) and ssh-ed25519 recipients; plugin and tag recipients are not supported');
   }
   throw new HakoError(
     'E_AGE',
-    `not a recipient hako understands: ${JSON.stringify(t.length > 24 ? `${t.slice(0, 24)}…` : t)}`,
+    `not a recipient hako understands: "${displayText(t, 24)}"`,
     'give an age recipient (age1…, from `hako pubkey` or age-keygen -y), an age1pq1… recipient, or an "ssh-ed25519 AAAA…" line',
   );
 }
