@@ -1,10 +1,10 @@
 /** hako keygen | pubkey | whoami: this machine's age identities. */
+import { jsonOption } from './options.js';
 import { shortRecipient } from '../core/keys/age-recipient.js';
 import { generateIdentity, publicKeys, whoAmI } from '../services/identities.js';
 import { flag, str, type CommandSpec } from '../cli/command.js';
 import { json, table } from './table.js';
 
-const jsonOption = { type: 'boolean', help: 'machine-readable output' } as const;
 
 export const identityCommands: CommandSpec[] = [
   {

@@ -1,4 +1,5 @@
 /** hako key export | import | ls | rotate */
+import { envOption } from './options.js';
 import { HakoError } from '../core/errors.js';
 import { defaultEnv } from '../services/secrets.js';
 import { exportKey, importKeyBundle, importPassphrase, listKeys, rotateKey } from '../services/keys.js';
@@ -8,7 +9,6 @@ import { readNewPassphrase, readPassphrase, stripOneNewline } from './input.js';
 import { accessText } from './env.js';
 import { json, table } from './table.js';
 
-const envOption = { type: 'string', short: 'e', label: 'E', help: 'environment (default: $HAKO_ENV, else development)' } as const;
 
 export const keyCommands: CommandSpec[] = [
   {

@@ -1,4 +1,5 @@
 /** hako recipients add | rm | ls */
+import { jsonOption } from './options.js';
 import { HakoError } from '../core/errors.js';
 import { assertEnvName } from '../core/names.js';
 import { shortRecipient } from '../core/keys/age-recipient.js';
@@ -9,7 +10,6 @@ import { readNewPassphrase } from './input.js';
 import { json, table } from './table.js';
 
 const envOption = { type: 'string', short: 'e', label: 'E', help: 'the environment (required)' } as const;
-const jsonOption = { type: 'boolean', help: 'machine-readable output' } as const;
 
 function requiredEnv(args: ParsedArgs, usage: string): string {
   const env = str(args, 'env');

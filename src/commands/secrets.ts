@@ -1,4 +1,5 @@
 /** hako set | get | rm | ls */
+import { envOption } from './options.js';
 import { HakoError } from '../core/errors.js';
 import { defaultEnv, getSecret, listSecrets, removeSecret, setSecrets } from '../services/secrets.js';
 import { flag, str, type CommandSpec } from '../cli/command.js';
@@ -6,7 +7,6 @@ import { readValue } from './input.js';
 import { accessText } from './env.js';
 import { json, table } from './table.js';
 
-const envOption = { type: 'string', short: 'e', label: 'E', help: 'environment (default: $HAKO_ENV, else development)' } as const;
 
 export const secretCommands: CommandSpec[] = [
   {

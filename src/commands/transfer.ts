@@ -1,4 +1,5 @@
 /** hako import | export | edit */
+import { envOption } from './options.js';
 import { HakoError } from '../core/errors.js';
 import { defaultEnv } from '../services/secrets.js';
 import { exportEnvironment, importFile, type ExportFormat } from '../services/transfer.js';
@@ -6,7 +7,6 @@ import { editEnvironment } from '../services/edit.js';
 import { flag, str, type CommandSpec } from '../cli/command.js';
 import { json } from './table.js';
 
-const envOption = { type: 'string', short: 'e', label: 'E', help: 'environment (default: $HAKO_ENV, else development)' } as const;
 
 export const transferCommands: CommandSpec[] = [
   {

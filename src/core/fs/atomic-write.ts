@@ -8,11 +8,11 @@
  * is no longer alive. Callers that share a target across machines do so under a lock, so no
  * other writer is between create and rename while this runs.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { HakoError } from '../errors.js';
 import { processAlive } from './process-alive.js';
+import { removeQuietly, writeTempFile } from './temp-file.js';
 
 export interface AtomicWriteOptions {
   mode?: number; // file mode, default 0o644
@@ -23,24 +23,12 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, opts: A
   const dir = dirname(path);
   if (opts.dirMode !== undefined) mkdirSync(dir, { recursive: true, mode: opts.dirMode });
   removeStaleTempFiles(dir, basename(path));
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  let fd: number | undefined;
+  let tmp: string | undefined;
   try {
-    fd = openSync(tmp, 'wx', opts.mode ?? 0o644);
-    const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    let off = 0;
-    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = undefined;
+    tmp = writeTempFile(path, data, opts.mode ?? 0o644);
     renameSync(tmp, path);
   } catch (err) {
-    if (fd !== undefined) closeSync(fd);
-    try {
-      unlinkSync(tmp);
-    } catch {
-      /* already gone */
-    }
+    if (tmp !== undefined) removeQuietly(tmp);
     throw new HakoError('E_IO', `could not write ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, 'check the folder exists and is writable');
   }
   syncDir(dir);
