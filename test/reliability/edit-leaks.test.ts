@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { finished, Project, spawnHako, tempDir, type RunResult } from '../helpers.js';
-import { alive, descendants, filesHolding, waitFor } from './proc.js';
+import { alive, descendants, filesHolding, secretNeedles, waitFor } from './proc.js';
 import { recordArea } from './depth.js';
 
 const VALUES = { DATABASE_URL: 'postgres://app:edit-leak-pw-61d@db/app', API_TOKEN: 'tok-edit-leak-0c5e' };
@@ -56,8 +56,7 @@ describe('hako edit leaves no plaintext and puts no secret in a child', () => {
     p = new Project();
     for (const [k, v] of Object.entries(VALUES)) p.set(k, v);
     bundle = p.ok(['key', 'export']).stdout.trim();
-    const keyB64 = readFileSync(join(p.home, 'keys', p.json().environments.development.key_id), 'utf8').trim();
-    needles = [...Object.values(VALUES), 'changed-by-editor', bundle, bundle.slice(11), keyB64, PASSPHRASE];
+    needles = secretNeedles(p, bundle, VALUES, ['changed-by-editor', PASSPHRASE]);
     runtime = tempDir('hako-xdg-');
     tmp = tempDir('hako-tmpdir-');
     tools = tempDir('hako-edit-tools-');

@@ -80,3 +80,12 @@ export async function waitFor(cond: () => boolean, what: string): Promise<void> 
   throw new Error(`timed out waiting for ${what}`);
 }
 
+
+/**
+ * What must never appear anywhere a leak test looks: the project's values, its development
+ * key `bundle` (whole and without its prefix), the key file's base64, and any extra strings.
+ */
+export function secretNeedles(p: { home: string; json(): any }, bundle: string, values: Record<string, string>, extra: string[]): string[] {
+  const keyB64 = readFileSync(join(p.home, 'keys', p.json().environments.development.key_id), 'utf8').trim();
+  return [...Object.values(values), bundle, bundle.slice(11), keyB64, ...extra];
+}

@@ -16,7 +16,7 @@ import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, statSync, wri
 import { join } from 'node:path';
 import { finished, Project, spawnHako, tempDir, type RunResult } from '../helpers.js';
 import { recordArea } from './depth.js';
-import { alive, descendants, filesHolding, waitFor } from './proc.js';
+import { alive, descendants, filesHolding, secretNeedles, waitFor } from './proc.js';
 
 const VALUES = { DATABASE_URL: 'postgres://app:run-leak-pw-4e1@db/app', API_TOKEN: 'tok-run-leak-92bd' };
 const PASSPHRASE = 'run leak passphrase never shown';
@@ -49,8 +49,7 @@ describe('hako run leaves no plaintext and puts no secret where it does not belo
     p = new Project();
     for (const [k, v] of Object.entries(VALUES)) p.set(k, v);
     bundle = p.ok(['key', 'export']).stdout.trim();
-    const keyB64 = readFileSync(join(p.home, 'keys', p.json().environments.development.key_id), 'utf8').trim();
-    needles = [...Object.values(VALUES), bundle, bundle.slice(11), keyB64, PASSPHRASE];
+    needles = secretNeedles(p, bundle, VALUES, [PASSPHRASE]);
     runtime = tempDir('hako-xdg-');
     tmp = tempDir('hako-tmpdir-');
     tools = tempDir('hako-run-tools-');
