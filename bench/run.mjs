@@ -75,7 +75,13 @@ try {
   const out = {
     date: new Date().toISOString(),
     seconds,
-    machine: { cpus: cpus().length, model: cpus()[0]?.model.trim() ?? null, memory_bytes: totalmem(), node: process.version, platform: process.platform },
+    machine: {
+      cpus: cpus().length,
+      model: cpus()[0]?.model.trim() ?? null,
+      memory_bytes: totalmem(),
+      node: process.version,
+      platform: process.platform,
+    },
     cases,
     rows,
     table,
@@ -109,9 +115,11 @@ async function makeFixtures(root) {
   for (const n of [...sizes].sort((a, b) => a - b)) {
     const secrets = makeSecrets(n);
     fx.hako[n] = await makeHakoProject(join(root, `hako-${n}`), home, secrets);
-    if (has('startup') && DOTENVX_SIZES.includes(n)) dotenvxJobs.push(makeDotenvxFile(join(root, `dotenvx-${n}`), secrets, dxConfig).then((f) => (fx.dotenvx[n] = f)));
+    if (has('startup') && DOTENVX_SIZES.includes(n))
+      dotenvxJobs.push(makeDotenvxFile(join(root, `dotenvx-${n}`), secrets, dxConfig).then((f) => (fx.dotenvx[n] = f)));
   }
-  if (has('argon2')) fx.passphraseProject = await makeHakoProject(join(root, 'hako-passphrase'), home, makeSecrets(10), { passphrase: PASSPHRASE });
+  if (has('argon2'))
+    fx.passphraseProject = await makeHakoProject(join(root, 'hako-passphrase'), home, makeSecrets(10), { passphrase: PASSPHRASE });
   if (has('redaction')) fx.redactionProject = await makeHakoProject(join(root, 'hako-redaction'), home, makeSecrets(100, { rich: true }));
   if (has('review')) {
     const secrets = makeSecrets(500);

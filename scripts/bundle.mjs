@@ -43,5 +43,8 @@ writeFileSync(`${MAIN}.cache`, script.createCachedData());
 
 copyFileSync('scripts/cli-launcher.cjs', `${OUT}/hako.cjs`);
 chmodSync(`${OUT}/hako.cjs`, 0o755);
-writeFileSync(`${OUT}/hako.mjs`, "#!/usr/bin/env node\n// Kept for callers that name this file; build/cli/hako.cjs starts faster.\nimport './hako.cjs';\n");
+writeFileSync(
+  `${OUT}/hako.mjs`,
+  "#!/usr/bin/env node\n// Kept for callers that name this file; build/cli/hako.cjs starts faster.\nimport './hako.cjs';\n",
+);
 chmodSync(`${OUT}/hako.mjs`, 0o755);

@@ -27,7 +27,13 @@ const encrypt = (...args) => execFileSync('age', args, { input: payload });
 /** Splits an age file into its header lines (up to and including the MAC line) and the rest. */
 function split(file) {
   const end = file.indexOf('\n', file.indexOf('\n--- ') + 1) + 1;
-  return { lines: file.subarray(0, end - 1).toString('latin1').split('\n'), rest: file.subarray(end) };
+  return {
+    lines: file
+      .subarray(0, end - 1)
+      .toString('latin1')
+      .split('\n'),
+    rest: file.subarray(end),
+  };
 }
 function join_(lines, rest) {
   return Buffer.concat([Buffer.from(lines.join('\n') + '\n', 'latin1'), rest]);
@@ -59,18 +65,43 @@ function editMac(file) {
 const good = encrypt('-R', `${a}.pub`);
 const vectors = [
   ['ssh_ed25519', 'success', good, 'encrypted by age -R to id_a.pub'],
-  ['ssh_ed25519_and_x25519', 'success', encrypt('-r', x25519Recipient, '-R', `${a}.pub`), 'an X25519 stanza for a key we do not hold, then ours'],
+  [
+    'ssh_ed25519_and_x25519',
+    'success',
+    encrypt('-r', x25519Recipient, '-R', `${a}.pub`),
+    'an X25519 stanza for a key we do not hold, then ours',
+  ],
   ['ssh_ed25519_armored', 'success', encrypt('-a', '-R', `${a}.pub`), 'ASCII armored (armored: yes)', true],
   ['ssh_ed25519_other_key', 'no match', encrypt('-R', `${b}.pub`), 'encrypted to id_b; the tag does not match id_a'],
   ['ssh_ed25519_tag_changed', 'no match', editStanza(good, (x) => [x[0], 'AAAAAA', x[2]]), 'our stanza with another tag is not ours'],
   ['ssh_ed25519_body_flipped', 'header failure', editBody(good), 'our tag, but the wrapped file key does not open'],
-  ['ssh_ed25519_share_short', 'header failure', editStanza(good, (x) => [x[0], x[1], Buffer.from(x[2], 'base64').subarray(0, 31).toString('base64').replace(/=+$/, '')]), 'the ephemeral share is 31 bytes'],
-  ['ssh_ed25519_share_padded', 'header failure', editStanza(good, (x) => [x[0], x[1], x[2] + '=']), 'the share is padded base64 (age uses unpadded, canonical)'],
-  ['ssh_ed25519_share_low_order', 'header failure', editStanza(good, (x) => [x[0], x[1], 'A'.repeat(43)]), 'the share is the all-zero (low-order) point'],
+  [
+    'ssh_ed25519_share_short',
+    'header failure',
+    editStanza(good, (x) => [x[0], x[1], Buffer.from(x[2], 'base64').subarray(0, 31).toString('base64').replace(/=+$/, '')]),
+    'the ephemeral share is 31 bytes',
+  ],
+  [
+    'ssh_ed25519_share_padded',
+    'header failure',
+    editStanza(good, (x) => [x[0], x[1], x[2] + '=']),
+    'the share is padded base64 (age uses unpadded, canonical)',
+  ],
+  [
+    'ssh_ed25519_share_low_order',
+    'header failure',
+    editStanza(good, (x) => [x[0], x[1], 'A'.repeat(43)]),
+    'the share is the all-zero (low-order) point',
+  ],
   ['ssh_ed25519_missing_share', 'header failure', editStanza(good, (x) => [x[0], x[1]]), 'one argument instead of two'],
   ['ssh_ed25519_extra_arg', 'header failure', editStanza(good, (x) => [...x, 'AAAA']), 'three arguments instead of two'],
   ['ssh_ed25519_bad_mac', 'HMAC failure', editMac(good), 'the header MAC was changed'],
-  ['ssh_ed25519_truncated_payload', 'payload failure', good.subarray(0, good.length - 1), 'the last byte of the payload is missing; nothing is released'],
+  [
+    'ssh_ed25519_truncated_payload',
+    'payload failure',
+    good.subarray(0, good.length - 1),
+    'the last byte of the payload is missing; nothing is released',
+  ],
 ];
 
 for (const [name, expect, file, comment, armored] of vectors) {

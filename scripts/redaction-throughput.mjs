@@ -21,7 +21,14 @@ const words = 'GET POST request served user session cache miss hit ok error time
 const lines = [];
 for (let i = 0; i < 4096; i++) {
   const r = randomBytes(24);
-  const parts = [`2024-05-0${i % 9 + 1}T12:00:${String(i % 60).padStart(2, '0')}Z`, words[r[0] % words.length], words[r[1] % words.length], `id=${r.subarray(2, 10).toString('hex')}`, `blob=${r.subarray(10).toString('base64')}`, `${r[0] * 7}ms`];
+  const parts = [
+    `2024-05-0${(i % 9) + 1}T12:00:${String(i % 60).padStart(2, '0')}Z`,
+    words[r[0] % words.length],
+    words[r[1] % words.length],
+    `id=${r.subarray(2, 10).toString('hex')}`,
+    `blob=${r.subarray(10).toString('base64')}`,
+    `${r[0] * 7}ms`,
+  ];
   if (i % 1000 === 7) parts.push(`token=${[...secrets.values()][i % count]}`);
   lines.push(parts.join(' '));
 }
@@ -42,4 +49,6 @@ function run() {
 run(); // warm-up
 const runs = [run(), run(), run()].sort((a, b) => a.s - b.s);
 const med = runs[1];
-console.log(`${count} secrets (${shortest}-${shortest + 39} characters), ${mib} MiB: ${(input.length / 1e6 / med.s).toFixed(0)} MB/s (median of 3; output ${med.out} bytes)`);
+console.log(
+  `${count} secrets (${shortest}-${shortest + 39} characters), ${mib} MiB: ${(input.length / 1e6 / med.s).toFixed(0)} MB/s (median of 3; output ${med.out} bytes)`,
+);

@@ -16,7 +16,10 @@ const r = spawnSync(process.execPath, ['scripts/test.mjs', ...process.argv.slice
 
 let lines = [];
 try {
-  lines = readFileSync(summary, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  lines = readFileSync(summary, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 } catch {
   /* no area reported */
 }
@@ -33,7 +36,9 @@ for (const { area, tried, failures, note } of lines) {
 const width = Math.max(0, ...[...areas.keys()].map((k) => k.length));
 console.log(`\nhako deep run: ${areas.size} areas, ${Math.round((Date.now() - started) / 1000)} s, test runner exit ${r.status}`);
 for (const [area, a] of [...areas].sort(([x], [y]) => (x < y ? -1 : 1))) {
-  console.log(`  ${area.padEnd(width)}  ${String(a.tried).padStart(7)} cases  ${a.failures} failures${a.notes.length ? `  (${a.notes.join('; ')})` : ''}`);
+  console.log(
+    `  ${area.padEnd(width)}  ${String(a.tried).padStart(7)} cases  ${a.failures} failures${a.notes.length ? `  (${a.notes.join('; ')})` : ''}`,
+  );
 }
 const failed = [...areas.values()].reduce((n, a) => n + a.failures, 0);
 process.exit(r.status === 0 && failed === 0 ? 0 : 1);

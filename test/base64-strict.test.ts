@@ -36,9 +36,16 @@ test('decodeBase64Strict accepts exactly the canonical spellings', () => {
 
 test('isWellFormedToken agrees with decodeToken', () => {
   fc.assert(
-    fc.property(fc.oneof(nearBase64.map((s) => `v1:${s}`), fc.uint8Array({ maxLength: 40 }).map((b) => `v1:${Buffer.from(b).toString('base64')}`), fc.string()), (t) => {
-      assert.equal(isWellFormedToken(t), decodeToken(t) !== null, JSON.stringify(t));
-    }),
+    fc.property(
+      fc.oneof(
+        nearBase64.map((s) => `v1:${s}`),
+        fc.uint8Array({ maxLength: 40 }).map((b) => `v1:${Buffer.from(b).toString('base64')}`),
+        fc.string(),
+      ),
+      (t) => {
+        assert.equal(isWellFormedToken(t), decodeToken(t) !== null, JSON.stringify(t));
+      },
+    ),
     { numRuns: 20000 },
   );
 });

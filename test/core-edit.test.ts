@@ -21,7 +21,10 @@ test('edit changes, adds and removes values; untouched values keep their ciphert
   const before = p.json().environments.development.secrets;
   const runtime = tempDir('hako-xdg-');
   const log = join(runtime, '..', `edit-log-${process.pid}`);
-  const editor = editorScript(p.dir, `stat -c %a "$f" > "${log}"; sed -i -e 's/^CHANGE=.*/CHANGE="new value"/' -e '/^DROP=/d' "$f"; echo 'ADDED="a b"' >> "$f"`);
+  const editor = editorScript(
+    p.dir,
+    `stat -c %a "$f" > "${log}"; sed -i -e 's/^CHANGE=.*/CHANGE="new value"/' -e '/^DROP=/d' "$f"; echo 'ADDED="a b"' >> "$f"`,
+  );
   const r = p.ok(['edit'], { env: { EDITOR: editor, XDG_RUNTIME_DIR: runtime } });
   assert.match(r.stderr, /2 set, 1 removed/);
   const after = p.json().environments.development.secrets;

@@ -5,7 +5,14 @@ import { writeFileSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Project, runHako, tempDir, baseEnv, assertNoSecretIn } from './helpers.js';
 
-function expectRefusal(p: Project, args: string[], opts: Parameters<Project['run']>[1], code: number, message: RegExp, secrets: string[] = []) {
+function expectRefusal(
+  p: Project,
+  args: string[],
+  opts: Parameters<Project['run']>[1],
+  code: number,
+  message: RegExp,
+  secrets: string[] = [],
+) {
   const before = p.file();
   const keysBefore = readdirSync(join(p.home, 'keys')).sort();
   const r = p.run(args, opts);
@@ -65,7 +72,10 @@ test('a tampered value names the secret and prints nothing', async (t) => {
   const s = o.environments.development.secrets;
   [s.A, s.B] = [s.B, s.A];
   writeFileSync(join(p.dir, '.hako', 'secrets.json'), JSON.stringify(o, null, 2) + '\n');
-  const r = expectRefusal(p, ['get', 'A'], {}, 4, /secret A in environment 'development' failed authentication/, ['value-aaaa', 'value-bbbb']);
+  const r = expectRefusal(p, ['get', 'A'], {}, 4, /secret A in environment 'development' failed authentication/, [
+    'value-aaaa',
+    'value-bbbb',
+  ]);
   assert.equal(r.stdout, '');
   expectRefusal(p, ['export'], {}, 4, /failed authentication/, ['value-aaaa', 'value-bbbb']);
 });

@@ -72,7 +72,9 @@ test('a bundle whose key does not open its environment is refused', async (t) =>
   t.after(() => p.cleanup());
   p.set('TOKEN', 'x-value-1', 'production');
   const keyId = p.json().environments.production.key_id;
-  const forged = 'hako-key:1:' + Buffer.from(JSON.stringify({ env: 'production', id: keyId, key: Buffer.alloc(32, 7).toString('base64') })).toString('base64url');
+  const forged =
+    'hako-key:1:' +
+    Buffer.from(JSON.stringify({ env: 'production', id: keyId, key: Buffer.alloc(32, 7).toString('base64') })).toString('base64url');
   const empty = tempDir('hako-home-empty-');
   const r = p.run(['key', 'import'], { env: { HAKO_HOME: empty }, input: forged });
   assert.equal(r.code, 4);
@@ -94,7 +96,13 @@ test('with only HAKO_KEY (no key files) get works; several bundles may be given'
   assert.equal(p.ok(['get', 'B', '--env', 'staging', '-n'], { env: ci }).stdout, 'value-of-b');
   assert.deepEqual(keyFiles(ci.HAKO_HOME), [], 'reading never writes key files');
   const ls = JSON.parse(p.ok(['env', 'ls', '--json'], { env: ci }).stdout);
-  assert.deepEqual(ls.map((e: { name: string; via: string }) => [e.name, e.via]), [['production', 'bundle-env'], ['staging', 'bundle-env']]);
+  assert.deepEqual(
+    ls.map((e: { name: string; via: string }) => [e.name, e.via]),
+    [
+      ['production', 'bundle-env'],
+      ['staging', 'bundle-env'],
+    ],
+  );
 });
 
 test('the missing-key error says which sources were tried', async (t) => {

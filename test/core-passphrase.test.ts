@@ -12,7 +12,9 @@ const PASSPHRASE = 'cafe\u0301 correct horse battery'; // NFD on input: hako mus
 function argon2Cli(passphrase: string, salt: string, m: number, t: number, p: number): Buffer {
   const log2m = Math.log2(m);
   assert.ok(Number.isInteger(log2m), 'the argon2 CLI takes memory as a power of two');
-  const r = spawnSync('argon2', [salt, '-id', '-v', '13', '-m', String(log2m), '-t', String(t), '-p', String(p), '-l', '32', '-r'], { input: passphrase });
+  const r = spawnSync('argon2', [salt, '-id', '-v', '13', '-m', String(log2m), '-t', String(t), '-p', String(p), '-l', '32', '-r'], {
+    input: passphrase,
+  });
   assert.equal(r.status, 0, `argon2 CLI failed (is Debian's argon2 installed?): ${r.stderr}`);
   return Buffer.from(r.stdout.toString().trim(), 'hex');
 }
@@ -29,7 +31,10 @@ test('a passphrase environment opens with a key derived by the argon2 CLI, outsi
   const key = argon2Cli(PASSPHRASE.normalize('NFC'), `hako:v1:${env.key_id}`, env.passphrase.m, env.passphrase.t, env.passphrase.p);
   assert.equal(specOpen(key, 'production', env.key_id, '', env.check).toString(), 'hako');
   assert.equal(specOpen(key, 'production', env.key_id, 'API_TOKEN', env.secrets.API_TOKEN).toString(), 'tok_live_123');
-  assert.throws(() => specOpen(argon2Cli(PASSPHRASE, `hako:v1:${env.key_id}`, 65536, 3, 4), 'production', env.key_id, '', env.check), 'the NFD spelling derives another key');
+  assert.throws(
+    () => specOpen(argon2Cli(PASSPHRASE, `hako:v1:${env.key_id}`, 65536, 3, 4), 'production', env.key_id, '', env.check),
+    'the NFD spelling derives another key',
+  );
 });
 
 test('teammates import with the passphrase; a wrong one is refused with nothing written', async (t) => {
@@ -45,7 +50,10 @@ test('teammates import with the passphrase; a wrong one is refused with nothing 
   assert.ok(!existsSync(join(bob, 'keys')) || readdirSync(join(bob, 'keys')).length === 0, 'nothing written');
   assertNoSecretIn([wrong.stderr], ['not the passphrase', 'team passphrase for staging']);
 
-  const ok = p.run(['key', 'import', '--passphrase', '--env', 'staging'], { env: { HAKO_HOME: bob }, input: 'team passphrase for staging\n' });
+  const ok = p.run(['key', 'import', '--passphrase', '--env', 'staging'], {
+    env: { HAKO_HOME: bob },
+    input: 'team passphrase for staging\n',
+  });
   assert.equal(ok.code, 0, ok.stderr);
   assert.equal(p.ok(['get', 'A', '--env', 'staging', '-n'], { env: { HAKO_HOME: bob } }).stdout, 'value-of-a');
 });
@@ -56,7 +64,10 @@ test('CI opens a passphrase environment with HAKO_PASSPHRASE_<ENV> alone', async
   p.ok(['env', 'add', 'pre-prod', '--passphrase'], { env: { HAKO_PASSPHRASE_PRE_PROD: 'pre prod passphrase' } });
   p.set('A', 'value-a', 'pre-prod');
   const ci = { HAKO_HOME: tempDir('hako-home-ci-') };
-  assert.equal(p.ok(['get', 'A', '--env', 'pre-prod', '-n'], { env: { ...ci, HAKO_PASSPHRASE_PRE_PROD: 'pre prod passphrase' } }).stdout, 'value-a');
+  assert.equal(
+    p.ok(['get', 'A', '--env', 'pre-prod', '-n'], { env: { ...ci, HAKO_PASSPHRASE_PRE_PROD: 'pre prod passphrase' } }).stdout,
+    'value-a',
+  );
   const wrong = p.run(['get', 'A', '--env', 'pre-prod'], { env: { ...ci, HAKO_PASSPHRASE: 'wrong one' } });
   assert.equal(wrong.code, 4);
   assert.match(wrong.stderr, /wrong passphrase for environment 'pre-prod' \(from HAKO_PASSPHRASE\)/);

@@ -33,7 +33,13 @@ test('values round-trip exactly in two environments, and ls shows which are set'
   const only = ls.secrets.find((s: { name: string }) => s.name === 'ONLY_DEV');
   assert.deepEqual(only.environments, { development: true, production: false });
   assert.equal(ls.secrets.length, Object.keys(VALUES).length + 2);
-  assert.deepEqual(ls.environments.map((e: { name: string; opens: boolean }) => [e.name, e.opens]), [['development', true], ['production', true]]);
+  assert.deepEqual(
+    ls.environments.map((e: { name: string; opens: boolean }) => [e.name, e.opens]),
+    [
+      ['development', true],
+      ['production', true],
+    ],
+  );
 
   const text = p.ok(['ls']).stdout;
   assert.match(text, /ONLY_DEV\s+set\s+missing/);
@@ -50,7 +56,11 @@ test('a trailing newline is kept with --from-file, and one is stripped from stdi
   assert.equal(p.get('FROM_FILE'), 'ends with newline\n');
   assert.equal(p.get('FROM_STDIN'), 'piped');
   assert.equal(p.ok(['get', 'FROM_STDIN']).stdout, 'piped\n');
-  assert.deepEqual(JSON.parse(p.ok(['get', 'FROM_FILE', '--json']).stdout), { env: 'development', name: 'FROM_FILE', value: 'ends with newline\n' });
+  assert.deepEqual(JSON.parse(p.ok(['get', 'FROM_FILE', '--json']).stdout), {
+    env: 'development',
+    name: 'FROM_FILE',
+    value: 'ends with newline\n',
+  });
 });
 
 test('HAKO_ENV chooses the default environment', async (t) => {

@@ -6,12 +6,22 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Project, HAKO_BIN } from './helpers.js';
 
-const TRICKY = { A: "it's \"quoted\" $HOME `cmd` \\", B: 'line1\nline2', C: 'x=y # not a comment', D: '  spaced  ', E: 'ünïcödé' };
+const TRICKY = { A: 'it\'s "quoted" $HOME `cmd` \\', B: 'line1\nline2', C: 'x=y # not a comment', D: '  spaced  ', E: 'ünïcödé' };
 
 test('dotenv, JSON and YAML imports land every value', async (t) => {
   const p = new Project();
   t.after(() => p.cleanup());
-  writeFileSync(join(p.dir, 'a.env'), ['# comment', 'export PLAIN=simple', 'QUOTED="with \\"escapes\\"\\nand newline"', "SINGLE='literal $NOPE \\n'", 'INLINE=value # trailing comment', ''].join('\n'));
+  writeFileSync(
+    join(p.dir, 'a.env'),
+    [
+      '# comment',
+      'export PLAIN=simple',
+      'QUOTED="with \\"escapes\\"\\nand newline"',
+      "SINGLE='literal $NOPE \\n'",
+      'INLINE=value # trailing comment',
+      '',
+    ].join('\n'),
+  );
   p.ok(['import', 'a.env']);
   assert.equal(p.get('PLAIN'), 'simple');
   assert.equal(p.get('QUOTED'), 'with "escapes"\nand newline');

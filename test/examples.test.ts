@@ -24,7 +24,10 @@ describe('examples/demo-app', () => {
     home = tempDir('hako-demo-home-');
     assert.ok(PASSPHRASE, 'scripts/demo.sh sets HAKO_PASSPHRASE_DEMO');
     // An empty key store: only the published passphrase opens the environment.
-    const r = runHako(['export', '--env', 'demo', '--format', 'json'], { cwd: APP_DIR, env: baseEnv({ HAKO_HOME: home, HOME: home, HAKO_PASSPHRASE_DEMO: PASSPHRASE }) });
+    const r = runHako(['export', '--env', 'demo', '--format', 'json'], {
+      cwd: APP_DIR,
+      env: baseEnv({ HAKO_HOME: home, HOME: home, HAKO_PASSPHRASE_DEMO: PASSPHRASE }),
+    });
     assert.equal(r.code, 0, r.stderr);
     values = JSON.parse(r.stdout);
   });
@@ -34,7 +37,11 @@ describe('examples/demo-app', () => {
     const env = baseEnv({ HAKO_HOME: home, HOME: home });
     const r = runHako(['typegen'], { cwd: APP_DIR, env });
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(readFileSync(join(APP_DIR, 'hako-secrets.ts'), 'utf8'), r.stdout, 'run: cd examples/demo-app && hako typegen --out hako-secrets.ts');
+    assert.equal(
+      readFileSync(join(APP_DIR, 'hako-secrets.ts'), 'utf8'),
+      r.stdout,
+      'run: cd examples/demo-app && hako typegen --out hako-secrets.ts',
+    );
     assert.equal(runHako(['typegen', '--check', '--out', 'hako-secrets.ts'], { cwd: APP_DIR, env }).code, 0);
   });
 
@@ -44,14 +51,21 @@ describe('examples/demo-app', () => {
 
   for (const kind of ['socket', 'fifo'] as const) {
     test(`demo.js gets its secrets on a ${kind} on fd 3, answers, exits by itself, prints no value`, async () => {
-      const r = await runWithFd3([process.execPath, join(BUILT, 'demo.js')], { kind, data: envelope(values, 'demo') }, baseEnv({ HAKO_SECRETS_FD: '3' }));
+      const r = await runWithFd3(
+        [process.execPath, join(BUILT, 'demo.js')],
+        { kind, data: envelope(values, 'demo') },
+        baseEnv({ HAKO_SECRETS_FD: '3' }),
+      );
       assert.equal(r.code, 0, r.stderr);
       assertDemoOutput(r.stdout, r.stderr, values);
     });
   }
 
   test('server.js serves until stopped', async () => {
-    const child = spawn(process.execPath, [join(BUILT, 'server.js')], { env: baseEnv({ HAKO_SECRETS_FD: '3', PORT: '0' }), stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(BUILT, 'server.js')], {
+      env: baseEnv({ HAKO_SECRETS_FD: '3', PORT: '0' }),
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+    });
     const done = finished(child);
     (child.stdio[3] as NodeJS.WritableStream).end(envelope(values, 'demo'));
     const line = await new Promise<string>((resolve, reject) => {

@@ -31,17 +31,32 @@ const secretName = fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,20}$/);
 const recipient = fc.stringMatching(/^[\x21-\x7e][\x20-\x7e]{0,30}$/);
 
 function record(secrets: [string, string][], recipients: [string, string][]): EnvironmentRecord {
-  return { keyId: '0123456789abcdef', check: `v1:${Buffer.alloc(30, 7).toString('base64')}`, recipients: new Map(recipients), secrets: new Map(secrets) };
+  return {
+    keyId: '0123456789abcdef',
+    check: `v1:${Buffer.alloc(30, 7).toString('base64')}`,
+    recipients: new Map(recipients),
+    secrets: new Map(secrets),
+  };
 }
 
 test('the encoder writes every string as JSON.stringify would, in sorted order, whatever order the maps are in', () => {
   fc.assert(
     fc.property(
       fc.uniqueArray(fc.tuple(secretName, token), { selector: ([n]) => n, maxLength: 30 }),
-      fc.uniqueArray(fc.tuple(recipient, fc.uint8Array({ maxLength: 20 }).map((b) => Buffer.from(b).toString('base64'))), { selector: ([r]) => r, maxLength: 5 }),
+      fc.uniqueArray(
+        fc.tuple(
+          recipient,
+          fc.uint8Array({ maxLength: 20 }).map((b) => Buffer.from(b).toString('base64')),
+        ),
+        { selector: ([r]) => r, maxLength: 5 },
+      ),
       fc.string({ maxLength: 40 }),
       (secrets, recipients, description) => {
-        const file: SecretsFile = { version: 1, environments: new Map([['production', record(secrets, recipients)]]), schema: new Map([['API_KEY', { required: true, description }]]) };
+        const file: SecretsFile = {
+          version: 1,
+          environments: new Map([['production', record(secrets, recipients)]]),
+          schema: new Map([['API_KEY', { required: true, description }]]),
+        };
         const text = encodeSecretsFile(file);
         const json = JSON.parse(text);
         const env = json.environments.production;
@@ -58,7 +73,10 @@ test('the encoder writes every string as JSON.stringify would, in sorted order, 
           }
         }
         // Reversed insertion order encodes to the same bytes, and the bytes read back to the same file.
-        const reversed: SecretsFile = { ...file, environments: new Map([['production', record([...secrets].reverse(), [...recipients].reverse())]]) };
+        const reversed: SecretsFile = {
+          ...file,
+          environments: new Map([['production', record([...secrets].reverse(), [...recipients].reverse())]]),
+        };
         assert.equal(encodeSecretsFile(reversed), text);
         assert.equal(encodeSecretsFile(parseSecretsFile(text)), text);
       },

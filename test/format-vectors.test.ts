@@ -33,7 +33,8 @@ async function readVector(v: Vector): Promise<Record<string, string>> {
   const env = file.environments.get(v.open);
   assert.ok(env, 'the environment to open exists');
   const k = v.keys[v.open]!;
-  const key = k.passphrase && env.passphrase ? await deriveKeyFromPassphrase(k.passphrase, env.keyId, env.passphrase) : Buffer.from(k.key, 'base64');
+  const key =
+    k.passphrase && env.passphrase ? await deriveKeyFromPassphrase(k.passphrase, env.keyId, env.passphrase) : Buffer.from(k.key, 'base64');
   const cipher = new EnvironmentCipher(v.open, env.keyId, key);
   if (!cipher.opensCheck(env.check)) throw new HakoError('E_WRONG_KEY', 'check does not open');
   return Object.fromEntries([...env.secrets].map(([n, t]) => [n, cipher.open(n, t)]));
@@ -54,7 +55,8 @@ for (const v of vectors) {
       const raw = JSON.parse(v.file).environments[v.open];
       const key = Buffer.from(v.keys[v.open]!.key, 'base64');
       assert.equal(specOpen(key, v.open, raw.key_id, '', raw.check).toString(), 'hako');
-      for (const [n, value] of Object.entries(v.expect.values)) assert.equal(specOpen(key, v.open, raw.key_id, n, raw.secrets[n]).toString('utf8'), value);
+      for (const [n, value] of Object.entries(v.expect.values))
+        assert.equal(specOpen(key, v.open, raw.key_id, n, raw.secrets[n]).toString('utf8'), value);
     } else {
       const expected = v.expect;
       await assert.rejects(readVector(v), (err: unknown) => {
@@ -80,7 +82,11 @@ test('the CLI gives each vector its exit code, and prints values only on success
     } catch {
       /* the file may not parse; any id will do */
     }
-    const bundle = encodeKeyBundle({ env: v.open, keyId: /^[0-9a-f]{16}$/.test(keyId) ? keyId : k.key_id, key: Buffer.from(k.key, 'base64') });
+    const bundle = encodeKeyBundle({
+      env: v.open,
+      keyId: /^[0-9a-f]{16}$/.test(keyId) ? keyId : k.key_id,
+      key: Buffer.from(k.key, 'base64'),
+    });
     const r = p.run(['export', '--env', v.open, '--format', 'json'], { env: { HAKO_KEY: bundle } });
     if ('ok' in v.expect) {
       assert.equal(r.code, 0, `${v.name}: ${r.stderr}`);

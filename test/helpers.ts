@@ -37,7 +37,18 @@ export function tempDir(prefix = 'hako-test-'): string {
 }
 
 export function git(cwd: string, ...args: string[]): string {
-  const r = spawnSync('git', args, { cwd, encoding: 'utf8', env: { ...baseEnv(), GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.com', HOME: cwd } });
+  const r = spawnSync('git', args, {
+    cwd,
+    encoding: 'utf8',
+    env: {
+      ...baseEnv(),
+      GIT_AUTHOR_NAME: 't',
+      GIT_AUTHOR_EMAIL: 't@example.com',
+      GIT_COMMITTER_NAME: 't',
+      GIT_COMMITTER_EMAIL: 't@example.com',
+      HOME: cwd,
+    },
+  });
   if (r.status !== 0) throw new Error(`git ${args.join(' ')} failed: ${r.stderr}`);
   return r.stdout;
 }
@@ -107,7 +118,12 @@ export function runHako(args: string[], opts: RunOptions = {}): RunResult {
 
 /** Starts hako without waiting, for signal and concurrency tests. */
 export function spawnHako(args: string[], opts: RunOptions & SpawnOptions = {}) {
-  return spawn(process.execPath, [HAKO_BIN, ...args], { cwd: opts.cwd, env: opts.env ?? baseEnv(), stdio: opts.stdio ?? ['pipe', 'pipe', 'pipe'], detached: opts.detached });
+  return spawn(process.execPath, [HAKO_BIN, ...args], {
+    cwd: opts.cwd,
+    env: opts.env ?? baseEnv(),
+    stdio: opts.stdio ?? ['pipe', 'pipe', 'pipe'],
+    detached: opts.detached,
+  });
 }
 
 /** Collects a spawned child's output and exit. */

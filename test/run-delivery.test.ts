@@ -49,8 +49,11 @@ for (const via of ['env', 'fd3', 'files'] as const) {
       assert.equal(r.code, 0, r.stderr);
       const got = JSON.parse(r.stdout) as { values: Record<string, string>; envelope: string | null; env: Record<string, string> };
       assert.deepEqual(got.values, VALUES);
-      for (const k of Object.keys(got.env)) assert.ok(!KEY_VARS.includes(k) && !k.startsWith('HAKO_PASSPHRASE') && !k.startsWith('SOPS_AGE_KEY'), `${k} reached the child`);
-      const childEnvText = Object.entries(got.env).map(([k, v]) => `${k}=${v}`).join('\n');
+      for (const k of Object.keys(got.env))
+        assert.ok(!KEY_VARS.includes(k) && !k.startsWith('HAKO_PASSPHRASE') && !k.startsWith('SOPS_AGE_KEY'), `${k} reached the child`);
+      const childEnvText = Object.entries(got.env)
+        .map(([k, v]) => `${k}=${v}`)
+        .join('\n');
       assert.ok(!childEnvText.includes(bundle), 'the key bundle reached the child');
       assert.equal(got.env['HAKO_SECRETS_FD'], via === 'fd3' ? '3' : undefined);
       assert.equal(got.env['HAKO_SECRETS_DIR'] === undefined, via !== 'files');
@@ -64,7 +67,10 @@ for (const via of ['env', 'fd3', 'files'] as const) {
       if (via === 'fd3') {
         assert.equal(got.env['HAKO_SECRETS_FD'], '3');
         const sorted = Object.fromEntries(NAMES.sort().map((n) => [n, VALUES[n]]));
-        assert.equal(Buffer.from(got.envelope!, 'base64').toString('utf8'), JSON.stringify({ env: 'development', hako: 1, secrets: sorted }));
+        assert.equal(
+          Buffer.from(got.envelope!, 'base64').toString('utf8'),
+          JSON.stringify({ env: 'development', hako: 1, secrets: sorted }),
+        );
       }
       if (via === 'files') {
         for (const n of NAMES) assert.equal(got.env[`${n}_FILE`], join(got.env['HAKO_SECRETS_DIR']!, n));
@@ -80,10 +86,20 @@ test('fd3: /proc/<pid>/environ of the running child holds no value and no key va
   const p = projectWith({ API_TOKEN: 'tok-0123456789-abcdef', DB_URL: 'postgres://u:pw-secret@db/app' });
   try {
     const bundle = p.ok(['key', 'export']).stdout.trim();
-    const child = spawnHako(['run', '--via', 'fd3', ...nodeChild(`require('fs').readFileSync(3); console.log('pid=' + process.pid); process.stdin.resume(); process.stdin.on('end', () => {});`)], {
-      cwd: p.dir,
-      env: { ...p.env, HAKO_KEY: bundle, HAKO_PASSPHRASE: 'pass-phrase-1234', SOPS_AGE_KEY: 'AGE-SECRET-KEY-1JUNK' },
-    });
+    const child = spawnHako(
+      [
+        'run',
+        '--via',
+        'fd3',
+        ...nodeChild(
+          `require('fs').readFileSync(3); console.log('pid=' + process.pid); process.stdin.resume(); process.stdin.on('end', () => {});`,
+        ),
+      ],
+      {
+        cwd: p.dir,
+        env: { ...p.env, HAKO_KEY: bundle, HAKO_PASSPHRASE: 'pass-phrase-1234', SOPS_AGE_KEY: 'AGE-SECRET-KEY-1JUNK' },
+      },
+    );
     const done = finished(child);
     const seen = await waitForOutput(child, '\n');
     const pid = Number(/pid=(\d+)/.exec(seen)![1]);

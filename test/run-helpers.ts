@@ -49,4 +49,12 @@ export function waitForOutput(child: ChildProcess, text: string, stream: 'stdout
 }
 
 /** Key-material variables set to something recognisable, to check none reaches a child. */
-export const KEY_VARS = ['HAKO_KEY', 'HAKO_PASSPHRASE', 'HAKO_PASSPHRASE_DEVELOPMENT', 'HAKO_AGE_KEY', 'SOPS_AGE_KEY', 'SOPS_AGE_KEY_FILE', 'SOPS_AGE_KEY_CMD'];
+export const KEY_VARS = [
+  'HAKO_KEY',
+  'HAKO_PASSPHRASE',
+  'HAKO_PASSPHRASE_DEVELOPMENT',
+  'HAKO_AGE_KEY',
+  'SOPS_AGE_KEY',
+  'SOPS_AGE_KEY_FILE',
+  'SOPS_AGE_KEY_CMD',
+];

@@ -21,7 +21,10 @@ test('declare and undeclare edit the schema, one line per name, without a key', 
       SENTRY_DSN: { required: false },
       STRIPE_KEY: { required: true },
     });
-    assert.match(p.file(), /\n  "schema": \{\n    "DATABASE_URL": \{ "description": "Postgres URL, with password", "required": true \},\n    "SENTRY_DSN": \{ "required": false \},\n    "STRIPE_KEY": \{ "required": true \}\n  \},\n/);
+    assert.match(
+      p.file(),
+      /\n  "schema": \{\n    "DATABASE_URL": \{ "description": "Postgres URL, with password", "required": true \},\n    "SENTRY_DSN": \{ "required": false \},\n    "STRIPE_KEY": \{ "required": true \}\n  \},\n/,
+    );
 
     // Declaring again: the description stays unless given; "" removes it. Same meaning: no write.
     const before = p.file();
@@ -103,7 +106,10 @@ test('ls shows declared names without a value as MISSING (required) or missing',
     const text = p.ok(['ls']).stdout;
     const table = text.slice(text.indexOf('NAME'));
     assert.deepEqual(
-      table.trimEnd().split('\n').map((l) => l.split(/\s{2,}/)),
+      table
+        .trimEnd()
+        .split('\n')
+        .map((l) => l.split(/\s{2,}/)),
       [
         ['NAME', 'development', 'production'],
         ['API_TOKEN', 'set', 'set'],
@@ -113,7 +119,12 @@ test('ls shows declared names without a value as MISSING (required) or missing',
     );
     const json = JSON.parse(p.ok(['ls', '--json']).stdout);
     assert.deepEqual(
-      json.secrets.map((s: { name: string; declared: boolean; required: boolean; environments: Record<string, boolean> }) => [s.name, s.declared, s.required, s.environments]),
+      json.secrets.map((s: { name: string; declared: boolean; required: boolean; environments: Record<string, boolean> }) => [
+        s.name,
+        s.declared,
+        s.required,
+        s.environments,
+      ]),
       [
         ['API_TOKEN', false, false, { development: true, production: true }],
         ['DATABASE_URL', true, true, { development: false, production: true }],

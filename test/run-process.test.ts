@@ -56,7 +56,11 @@ for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'] as co
 test('SIGTERM to hako: a child that does not handle it dies of it, and so does hako', async () => {
   const p = projectWith({ TOKEN: 'tok-0123456789' });
   try {
-    const child = spawnHako(['run', '--via', 'fd3', ...nodeChild("console.log('ready'); setInterval(() => {}, 1000);")], { cwd: p.dir, env: p.env, detached: true });
+    const child = spawnHako(['run', '--via', 'fd3', ...nodeChild("console.log('ready'); setInterval(() => {}, 1000);")], {
+      cwd: p.dir,
+      env: p.env,
+      detached: true,
+    });
     const done = finished(child);
     await waitForOutput(child, 'ready');
     child.kill('SIGTERM');
@@ -136,7 +140,9 @@ test('Ctrl-C on a terminal reaches the child once, not twice (the terminal alrea
   const p = projectWith({ TOKEN: 'tok-0123456789' });
   try {
     const child = `let n = 0; process.on('SIGINT', () => { if (n++ === 0) setTimeout(() => { console.log('sigints=' + n); process.exit(0); }, 500); }); console.log('ready'); setInterval(() => {}, 1000);`;
-    const cmd = [process.execPath, HAKO_BIN, 'run', '--', process.execPath, '-e', child].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+    const cmd = [process.execPath, HAKO_BIN, 'run', '--', process.execPath, '-e', child]
+      .map((a) => `'${a.replace(/'/g, `'\\''`)}'`)
+      .join(' ');
     // script(1) runs hako on a new terminal, in its foreground process group; ^C is typed on it.
     const term = spawn('script', ['-qec', cmd, '/dev/null'], { cwd: p.dir, env: p.env, stdio: ['pipe', 'pipe', 'pipe'] });
     const done = finished(term);

@@ -39,7 +39,16 @@ for (const [k, f] of Object.entries(forms)) out.write(k + ': ' + f + '\\n');
 
 function spellingsOf(v: string): string[] {
   const raw = Buffer.from(v);
-  return [v, raw.toString('base64'), raw.toString('base64').replace(/=+$/, ''), raw.toString('base64url'), raw.toString('hex'), raw.toString('hex').toUpperCase(), encodeURIComponent(v), JSON.stringify(v).slice(1, -1)];
+  return [
+    v,
+    raw.toString('base64'),
+    raw.toString('base64').replace(/=+$/, ''),
+    raw.toString('base64url'),
+    raw.toString('hex'),
+    raw.toString('hex').toUpperCase(),
+    encodeURIComponent(v),
+    JSON.stringify(v).slice(1, -1),
+  ];
 }
 
 for (const stream of ['stdout', 'stderr'] as const) {
@@ -81,7 +90,12 @@ test('a value written in pieces with pauses between them is redacted', async () 
 test('a value printed 10,000 times is redacted every time', () => {
   const p = projectWith({ TOKEN, DB_URL });
   try {
-    const r = p.run(['run', ...nodeChild(`let s = ''; for (let i = 0; i < 10000; i++) s += i + ' ' + (i % 2 ? process.env.TOKEN : process.env.DB_URL) + '\\n'; process.stdout.write(s);`)]);
+    const r = p.run([
+      'run',
+      ...nodeChild(
+        `let s = ''; for (let i = 0; i < 10000; i++) s += i + ' ' + (i % 2 ? process.env.TOKEN : process.env.DB_URL) + '\\n'; process.stdout.write(s);`,
+      ),
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.trimEnd().split('\n');
     assert.equal(lines.length, 10000);

@@ -14,7 +14,7 @@ import { isRedactable, redactionForms } from '../src/runtime/redaction-forms.js'
 function reference(input: Buffer, patterns: Pattern[]): Buffer {
   const out: Buffer[] = [];
   let last = 0;
-  for (let i = 0; i < input.length; ) {
+  for (let i = 0; i < input.length;) {
     let best: Pattern | null = null;
     for (const p of patterns) {
       if (i + p.bytes.length <= input.length && input.subarray(i, i + p.bytes.length).equals(p.bytes)) {
@@ -49,11 +49,16 @@ test('streaming redaction equals leftmost-longest on the whole text, however it 
   // A tiny alphabet makes overlaps, shared prefixes and near misses common.
   const word = fc.string({ unit: fc.constantFrom('a', 'b', 'c', '\n'), minLength: 4, maxLength: 9 });
   fc.assert(
-    fc.property(fc.uniqueArray(word, { minLength: 1, maxLength: 6 }), fc.string({ unit: fc.constantFrom('a', 'b', 'c', 'x', '\n'), maxLength: 120 }), fc.array(fc.nat(200), { maxLength: 12 }), (words, text, cuts) => {
-      const patterns = words.map((w, i) => ({ bytes: Buffer.from(w), replacement: Buffer.from(`<${i}>`) }));
-      const input = Buffer.from(text);
-      assert.deepEqual(streamed(input, new Matcher(patterns), cuts), reference(input, patterns));
-    }),
+    fc.property(
+      fc.uniqueArray(word, { minLength: 1, maxLength: 6 }),
+      fc.string({ unit: fc.constantFrom('a', 'b', 'c', 'x', '\n'), maxLength: 120 }),
+      fc.array(fc.nat(200), { maxLength: 12 }),
+      (words, text, cuts) => {
+        const patterns = words.map((w, i) => ({ bytes: Buffer.from(w), replacement: Buffer.from(`<${i}>`) }));
+        const input = Buffer.from(text);
+        assert.deepEqual(streamed(input, new Matcher(patterns), cuts), reference(input, patterns));
+      },
+    ),
     { numRuns: 3000 },
   );
 });
@@ -67,7 +72,13 @@ test('the same with longer patterns, where the skip loop jumps many bytes at a t
       fc.array(fc.nat(2000), { maxLength: 8 }),
       (words, parts, cuts) => {
         // The text mixes noise with whole and partial patterns.
-        const text = parts.map((x) => (typeof x === 'number' ? words[x % words.length]!.slice(0, 1 + (x * 7) % words[x % words.length]!.length) + words[x % words.length] : x)).join('');
+        const text = parts
+          .map((x) =>
+            typeof x === 'number'
+              ? words[x % words.length]!.slice(0, 1 + ((x * 7) % words[x % words.length]!.length)) + words[x % words.length]
+              : x,
+          )
+          .join('');
         const patterns = words.map((w, i) => ({ bytes: Buffer.from(w), replacement: Buffer.from(`<${i}>`) }));
         const input = Buffer.from(text);
         assert.deepEqual(streamed(input, new Matcher(patterns), cuts), reference(input, patterns));
@@ -134,7 +145,12 @@ test('the minimum length: fewer than 4 characters (whitespace aside) is not reda
   assert.equal(isRedactable('    '), false);
   assert.equal(isRedactable('abcd'), true);
   assert.equal(isRedactable('äöüß'), true);
-  const m = matcherFor(new Map([['PORT', '80'], ['TOKEN', 'abcd']]));
+  const m = matcherFor(
+    new Map([
+      ['PORT', '80'],
+      ['TOKEN', 'abcd'],
+    ]),
+  );
   const r = new StreamRedactor(m);
   assert.equal(Buffer.concat([r.push(Buffer.from('port 80 token abcd')), r.end()]).toString(), 'port 80 token [REDACTED:TOKEN]');
 });

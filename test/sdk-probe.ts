@@ -29,7 +29,8 @@ export function envelope(secrets: Record<string, string>, env = 'production'): s
  * PROBE_NAMES lists the names whose values it hashes. It prints one JSON report on stdout,
  * after printing the object itself with console.log/error/dir.
  */
-const PROBE = String.raw`
+const PROBE =
+  String.raw`
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { fstatSync } from 'node:fs';
@@ -101,7 +102,9 @@ console.log({ nested: { deeper: { secrets } } });
 
 const forms = {
   string: () => String(secrets),
-  template: () => ` + '`${secrets}`' + String.raw`,
+  template: () => ` +
+  '`${secrets}`' +
+  String.raw`,
   concat: () => 'x' + secrets,
   inspect: () => util.inspect(secrets),
   inspectRaw: () => util.inspect(secrets, { showHidden: true, showProxy: true, customInspect: false, depth: Infinity, getters: true }),
@@ -235,7 +238,16 @@ export function assertRedacted(r: ProbeRun, secrets: Record<string, string>): vo
   for (const k of ['string', 'template', 'inspect', 'localeString']) assert.equal(ok(k), label, k);
   assert.equal(ok('concat'), `x${label}`);
   assert.match(ok('inspectNested'), /\[hako secrets: /);
-  assert.equal(ok('json'), JSON.stringify(Object.fromEntries(Object.keys(secrets).sort().map((n) => [n, '[REDACTED]']))));
+  assert.equal(
+    ok('json'),
+    JSON.stringify(
+      Object.fromEntries(
+        Object.keys(secrets)
+          .sort()
+          .map((n) => [n, '[REDACTED]']),
+      ),
+    ),
+  );
   // structuredClone refuses a proxy; either way no value comes out.
   assert.ok('threw' in f.structuredClone || !/REDACTED|[a-z]{8}/.test(f.structuredClone.ok));
   assert.equal(rep.unknown.threw?.code, 'E_NO_SECRET');

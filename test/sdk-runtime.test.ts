@@ -57,17 +57,25 @@ describe('fd 3 delivery', () => {
   }
 
   test('names the app needs: missing required ones are all listed, optional ones are undefined', async () => {
-    const r = await runProbe(probe, { kind: 'socket', data: envelope(SECRETS) }, {
-      options: { names: [...NAMES, 'ZED_TOKEN', 'API_KEY', 'SENTRY_DSN'], optional: ['SENTRY_DSN'] },
-      env: { HAKO_SECRETS_FD: '3' },
-    });
+    const r = await runProbe(
+      probe,
+      { kind: 'socket', data: envelope(SECRETS) },
+      {
+        options: { names: [...NAMES, 'ZED_TOKEN', 'API_KEY', 'SENTRY_DSN'], optional: ['SENTRY_DSN'] },
+        env: { HAKO_SECRETS_FD: '3' },
+      },
+    );
     assert.equal(r.report.loadError.code, 'E_MISSING_REQUIRED');
     assert.match(r.report.loadError.message, /: API_KEY, ZED_TOKEN;/);
-    const opt = await runProbe(probe, { kind: 'socket', data: envelope(SECRETS) }, {
-      options: { names: NAMES, optional: ['SENTRY_DSN'] },
-      names: [...NAMES, 'SENTRY_DSN'],
-      env: { HAKO_SECRETS_FD: '3' },
-    });
+    const opt = await runProbe(
+      probe,
+      { kind: 'socket', data: envelope(SECRETS) },
+      {
+        options: { names: NAMES, optional: ['SENTRY_DSN'] },
+        names: [...NAMES, 'SENTRY_DSN'],
+        env: { HAKO_SECRETS_FD: '3' },
+      },
+    );
     assert.equal(opt.report.hashes.SENTRY_DSN, null);
     assertRedacted(opt, SECRETS);
   });
@@ -75,7 +83,11 @@ describe('fd 3 delivery', () => {
 
 describe('an fd 3 that hako did not set up', () => {
   test('HAKO_SECRETS_FD unset: an open, silent socket on fd 3 is never read (no blocking)', async () => {
-    const r = await runProbe(probe, { kind: 'silent-socket' }, { env: { DATABASE_URL: SECRETS['DATABASE_URL']! }, names: ['DATABASE_URL'] });
+    const r = await runProbe(
+      probe,
+      { kind: 'silent-socket' },
+      { env: { DATABASE_URL: SECRETS['DATABASE_URL']! }, names: ['DATABASE_URL'] },
+    );
     assert.equal(r.report.fd3Before, 'socket');
     assert.equal(r.report.info.via, 'env');
     assert.equal(r.report.hashes.DATABASE_URL, sha256(SECRETS['DATABASE_URL']!));
@@ -113,15 +125,35 @@ describe('the envelope is checked strictly and errors hold no value', () => {
     ['truncated JSON', `{"env":"production","hako":1,"secrets":{"A":"${VALUE}"`, 'E_FORMAT', /not UTF-8 JSON/],
     ['a bare string', JSON.stringify(VALUE), 'E_FORMAT', /not a JSON object/],
     ['nothing at all', '', 'E_FORMAT', /not UTF-8 JSON/],
-    ['a newer version', JSON.stringify({ env: 'production', hako: 2, secrets: { A: VALUE } }), 'E_VERSION', /version 2; this runtime reads version 1/],
+    [
+      'a newer version',
+      JSON.stringify({ env: 'production', hako: 2, secrets: { A: VALUE } }),
+      'E_VERSION',
+      /version 2; this runtime reads version 1/,
+    ],
     ['no version', JSON.stringify({ env: 'production', secrets: { A: VALUE } }), 'E_FORMAT', /"hako": 1/],
-    ['an unknown field', JSON.stringify({ env: 'production', hako: 1, secrets: { A: VALUE }, extra: VALUE }), 'E_FORMAT', /unknown field "extra"/],
-    ['an unknown field named like a value', JSON.stringify({ env: 'production', hako: 1, secrets: {}, [VALUE]: 1 }), 'E_FORMAT', /unknown field$|unknown field;/],
+    [
+      'an unknown field',
+      JSON.stringify({ env: 'production', hako: 1, secrets: { A: VALUE }, extra: VALUE }),
+      'E_FORMAT',
+      /unknown field "extra"/,
+    ],
+    [
+      'an unknown field named like a value',
+      JSON.stringify({ env: 'production', hako: 1, secrets: {}, [VALUE]: 1 }),
+      'E_FORMAT',
+      /unknown field$|unknown field;/,
+    ],
     ['a bad environment name', JSON.stringify({ env: 'Prod', hako: 1, secrets: { A: VALUE } }), 'E_FORMAT', /no valid "env"/],
     ['a number value', JSON.stringify({ env: 'production', hako: 1, secrets: { A: VALUE, B: 5 } }), 'E_FORMAT', /non-string value for B/],
     ['a bad secret name', JSON.stringify({ env: 'production', hako: 1, secrets: { 'a-b': VALUE } }), 'E_FORMAT', /invalid secret name/],
     ['secrets as an array', JSON.stringify({ env: 'production', hako: 1, secrets: [VALUE] }), 'E_FORMAT', /no "secrets" object/],
-    ['invalid UTF-8', Buffer.concat([Buffer.from(`{"env":"production","hako":1,"secrets":{"A":"${VALUE}`), Buffer.from([0xc3, 0x28]), Buffer.from('"}}')]), 'E_FORMAT', /not UTF-8 JSON/],
+    [
+      'invalid UTF-8',
+      Buffer.concat([Buffer.from(`{"env":"production","hako":1,"secrets":{"A":"${VALUE}`), Buffer.from([0xc3, 0x28]), Buffer.from('"}}')]),
+      'E_FORMAT',
+      /not UTF-8 JSON/,
+    ],
   ];
   for (const [what, data, code, message] of cases) {
     test(what, async () => {
@@ -135,7 +167,12 @@ describe('the envelope is checked strictly and errors hold no value', () => {
   test('an uncaught load error prints code, reason and hint, but no value', async () => {
     const code = `import { loadSecrets } from 'hako/runtime'; loadSecrets();`;
     const data = `{"env":"production","hako":1,"secrets":{"A":"${VALUE}"`;
-    const r = await runWithFd3([process.execPath, '--input-type=module', '-e', code], { kind: 'socket', data }, baseEnv({ HAKO_SECRETS_FD: '3' }), REPO_ROOT);
+    const r = await runWithFd3(
+      [process.execPath, '--input-type=module', '-e', code],
+      { kind: 'socket', data },
+      baseEnv({ HAKO_SECRETS_FD: '3' }),
+      REPO_ROOT,
+    );
     assert.equal(r.code, 1);
     assert.match(r.stderr, /HakoSecretsError: the secrets envelope is not UTF-8 JSON; start the program with hako run --via fd3/);
     assert.match(r.stderr, /code: 'E_FORMAT'/);
@@ -186,7 +223,11 @@ describe('files and env delivery', () => {
 });
 
 test('"hako/runtime" resolves through package.json exports', () => {
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', `const m = await import('hako/runtime'); console.log(Object.keys(m).sort().join(','))`], { cwd: REPO_ROOT, env: baseEnv(), encoding: 'utf8' });
+  const r = spawnSync(
+    process.execPath,
+    ['--input-type=module', '-e', `const m = await import('hako/runtime'); console.log(Object.keys(m).sort().join(','))`],
+    { cwd: REPO_ROOT, env: baseEnv(), encoding: 'utf8' },
+  );
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout.trim(), 'HakoSecretsError,loadSecrets,secretsInfo');
 });

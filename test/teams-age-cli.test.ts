@@ -39,7 +39,10 @@ test('X25519 and ssh-ed25519 entries open with `age -d -i KEY` to the 32-byte en
   const key = envKey(p, 'production');
   assert.equal(key.length, 32);
   const sshRecipient = readFileSync(`${ssh}.pub`, 'utf8').trim().replace(/ \S+$/, '');
-  for (const [what, recipient, identity] of [['X25519', x, ageKey], ['ssh-ed25519', sshRecipient, ssh]] as const) {
+  for (const [what, recipient, identity] of [
+    ['X25519', x, ageKey],
+    ['ssh-ed25519', sshRecipient, ssh],
+  ] as const) {
     const entry: string = env.recipients[recipient];
     assert.ok(entry, `${what}: an entry keyed by the canonical recipient`);
     const file = join(m.home, `${what}.age`);
@@ -48,7 +51,10 @@ test('X25519 and ssh-ed25519 entries open with `age -d -i KEY` to the 32-byte en
     assert.equal(out.length, 32, `${what}: a 32-byte payload`);
     assert.ok(out.equals(key), `${what}: the environment key`);
     // …and that key opens the values by the format's spec, with nothing from hako.
-    assert.equal(specOpen(out, 'production', env.key_id, 'DATABASE_URL', env.secrets.DATABASE_URL).toString(), 'postgres://u:interop-pw@db/app');
+    assert.equal(
+      specOpen(out, 'production', env.key_id, 'DATABASE_URL', env.secrets.DATABASE_URL).toString(),
+      'postgres://u:interop-pw@db/app',
+    );
   }
   // Nothing else gets in: the ssh entry does not open with the age key, nor the reverse.
   const wrong = spawnSync('age', ['-d', '-i', ageKey, join(m.home, 'ssh-ed25519.age')]);
@@ -80,7 +86,10 @@ test('entries written by `age -r` / `age -R` open the environment with hako', as
   writeFileSync(join(p.dir, '.hako', 'secrets.json'), JSON.stringify(file, null, 2) + '\n');
   p.ok(['env', 'ls']); // still a valid file
 
-  for (const [who, m] of [['X25519 via age -r', t1], ['ssh-ed25519 via age -R', t2]] as const) {
+  for (const [who, m] of [
+    ['X25519 via age -r', t1],
+    ['ssh-ed25519 via age -R', t2],
+  ] as const) {
     assert.equal(p.ok(['get', 'STRIPE_KEY', '--env', 'production', '-n'], { env: m.env }).stdout, 'sk_live_from_age_cli', who);
   }
 });

@@ -26,7 +26,10 @@ test('one recipient more is one line of secrets.json and one row of recipients.m
   p.ok(['recipients', 'add', low, '--env', 'production', '--name', 'Low']);
   // The first recipient of an environment adds the block: three new lines, nothing else.
   assert.deepEqual(numstat(p.dir, SECRETS), { added: 3, removed: 0 });
-  assert.deepEqual(diffLines(p.dir, SECRETS).plus.map((l) => l.trim().slice(0, 16)), ['"recipients": {', `"${low.slice(0, 15)}`, '},']);
+  assert.deepEqual(
+    diffLines(p.dir, SECRETS).plus.map((l) => l.trim().slice(0, 16)),
+    ['"recipients": {', `"${low.slice(0, 15)}`, '},'],
+  );
   p.ok(['recipients', 'add', high, '--env', 'production', '--name', 'High']);
   commitAll(p.dir, 'two recipients');
 
@@ -34,7 +37,10 @@ test('one recipient more is one line of secrets.json and one row of recipients.m
   assert.deepEqual(numstat(p.dir, SECRETS), { added: 1, removed: 0 }, 'exactly one line of secrets.json');
   assert.match(diffLines(p.dir, SECRETS).plus[0]!, new RegExp(`^ {8}"${mid}": "[A-Za-z0-9+/=]+",$`));
   assert.deepEqual(numstat(p.dir, DOC), { added: 1, removed: 0 }, 'one new row in recipients.md');
-  assert.match(diffLines(p.dir, DOC).plus[0]!, new RegExp(`^\\| \`${mid}\` \\| Mid <mid@example.com> \\| engineer \\| production \\| \\d{4}-\\d{2}-\\d{2} \\|$`));
+  assert.match(
+    diffLines(p.dir, DOC).plus[0]!,
+    new RegExp(`^\\| \`${mid}\` \\| Mid <mid@example.com> \\| engineer \\| production \\| \\d{4}-\\d{2}-\\d{2} \\|$`),
+  );
   commitAll(p.dir, 'mid');
 
   // Sorting last, the previous last line gains a comma: net one line, and no secret touched.
@@ -43,7 +49,10 @@ test('one recipient more is one line of secrets.json and one row of recipients.m
   const d = numstat(p.dir, SECRETS);
   assert.equal(d.added - d.removed, 1);
   assert.ok(d.added <= 2, JSON.stringify(d));
-  assert.ok(diffLines(p.dir, SECRETS).plus.every((l) => /^ {8}"age1/.test(l)), 'only recipient lines change');
+  assert.ok(
+    diffLines(p.dir, SECRETS).plus.every((l) => /^ {8}"age1/.test(l)),
+    'only recipient lines change',
+  );
   git(p.dir, 'checkout', '--', '.hako');
 
   // Giving an existing recipient a second environment changes its row, and one line in staging.

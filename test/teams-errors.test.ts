@@ -21,7 +21,9 @@ function failsCleanly(r: RunResult, code: number, message: RegExp, what: string)
 }
 
 function identityLine(path: string): string {
-  return readFileSync(path, 'utf8').split('\n').find((l) => l.startsWith('AGE-SECRET-KEY-'))!;
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('AGE-SECRET-KEY-'))!;
 }
 
 test('recipients add: bad recipients, duplicates and a closed environment change nothing', async (t) => {
@@ -38,17 +40,47 @@ test('recipients add: bad recipients, duplicates and a closed environment change
   const sshPub = readFileSync(`${ssh}.pub`, 'utf8').trim();
   const cases: [string, string[], number, RegExp][] = [
     ['unknown format', ['recipients', 'add', 'pgp:0xDEADBEEF', '--env', 'production'], 1, /not a recipient hako understands/],
-    ['bad checksum', ['recipients', 'add', rec.slice(0, -1) + (rec.endsWith('q') ? 'p' : 'q'), '--env', 'production'], 1, /malformed x25519 recipient/],
+    [
+      'bad checksum',
+      ['recipients', 'add', rec.slice(0, -1) + (rec.endsWith('q') ? 'p' : 'q'), '--env', 'production'],
+      1,
+      /malformed x25519 recipient/,
+    ],
     ['truncated', ['recipients', 'add', rec.slice(0, 40), '--env', 'production'], 1, /not a recipient hako understands/],
     ['a private key', ['recipients', 'add', secretKey, '--env', 'production'], 1, /that is a private key, not a recipient/],
-    ['ssh-rsa', ['recipients', 'add', 'ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC7 me@host', '--env', 'production'], 1, /unsupported SSH key type "ssh-rsa"/],
-    ['ssh damaged', ['recipients', 'add', sshPub.replace('AAAAC3', 'AAAAC4'), '--env', 'production'], 1, /malformed ssh-ed25519 public key/],
-    ['a plugin recipient', ['recipients', 'add', 'age1yubikey1qwt50d05nh5vutpdzmlg5wn80xq5negm4uj9ghv0snvdd3yysf5yw3rhl3t', '--env', 'production'], 1, /unsupported age recipient type "age1yubikey1"/],
+    [
+      'ssh-rsa',
+      ['recipients', 'add', 'ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC7 me@host', '--env', 'production'],
+      1,
+      /unsupported SSH key type "ssh-rsa"/,
+    ],
+    [
+      'ssh damaged',
+      ['recipients', 'add', sshPub.replace('AAAAC3', 'AAAAC4'), '--env', 'production'],
+      1,
+      /malformed ssh-ed25519 public key/,
+    ],
+    [
+      'a plugin recipient',
+      ['recipients', 'add', 'age1yubikey1qwt50d05nh5vutpdzmlg5wn80xq5negm4uj9ghv0snvdd3yysf5yw3rhl3t', '--env', 'production'],
+      1,
+      /unsupported age recipient type "age1yubikey1"/,
+    ],
     ['added twice', ['recipients', 'add', rec.toUpperCase(), '--env', 'production'], 1, /already has access to environment 'production'/],
-    ['ssh added twice (other comment)', ['recipients', 'add', sshPub.replace(/ \S+$/, ' other@comment'), '--env', 'production'], 1, /already has access/],
+    [
+      'ssh added twice (other comment)',
+      ['recipients', 'add', sshPub.replace(/ \S+$/, ' other@comment'), '--env', 'production'],
+      1,
+      /already has access/,
+    ],
     ['no such environment', ['recipients', 'add', rec, '--env', 'staging'], 1, /no environment 'staging'/],
     ['no --env', ['recipients', 'add', rec], 2, /give the environment with --env/],
-    ['a name on two lines', ['recipients', 'add', ageKeygen(join(m.home, 'k2.txt')), '--env', 'production', '--name', 'a\nb'], 2, /one line/],
+    [
+      'a name on two lines',
+      ['recipients', 'add', ageKeygen(join(m.home, 'k2.txt')), '--env', 'production', '--name', 'a\nb'],
+      2,
+      /one line/,
+    ],
   ];
   for (const [what, args, code, message] of cases) {
     const r = p.run(args);
@@ -64,7 +96,12 @@ test('recipients add: bad recipients, duplicates and a closed environment change
   const docPath = join(p.dir, '.hako', 'recipients.md');
   writeFileSync(docPath, readFileSync(docPath, 'utf8').replace('| --- |', '| -- |'));
   const damaged = snapshot(p);
-  failsCleanly(p.run(['recipients', 'add', ageKeygen(join(m.home, 'k4.txt')), '--env', 'production']), 5, /recipients\.md: line \d+: the table header rule is missing/, 'damaged recipients.md');
+  failsCleanly(
+    p.run(['recipients', 'add', ageKeygen(join(m.home, 'k4.txt')), '--env', 'production']),
+    5,
+    /recipients\.md: line \d+: the table header rule is missing/,
+    'damaged recipients.md',
+  );
   assert.equal(snapshot(p), damaged);
 });
 
@@ -76,9 +113,19 @@ test('recipients rm: the last way in needs --force; unknown recipients and passp
   const rec = ageKeygen(join(m.home, 'k.txt'));
   p.ok(['recipients', 'add', rec, '--env', 'production']);
   const before = snapshot(p);
-  failsCleanly(p.run(['recipients', 'rm', rec, '--env', 'production']), 2, /removing the last recipient of 'production' would leave no way in/, 'last recipient');
+  failsCleanly(
+    p.run(['recipients', 'rm', rec, '--env', 'production']),
+    2,
+    /removing the last recipient of 'production' would leave no way in/,
+    'last recipient',
+  );
   assert.equal(snapshot(p), before);
-  failsCleanly(p.run(['recipients', 'rm', ageKeygen(join(m.home, 'x.txt')), '--env', 'production']), 1, /that recipient has no access to environment 'production'/, 'not a recipient');
+  failsCleanly(
+    p.run(['recipients', 'rm', ageKeygen(join(m.home, 'x.txt')), '--env', 'production']),
+    1,
+    /that recipient has no access to environment 'production'/,
+    'not a recipient',
+  );
   assert.equal(snapshot(p), before);
 
   const r = p.ok(['recipients', 'rm', rec, '--env', 'production', '--force', '--json']);
@@ -98,11 +145,19 @@ test('recipients rm: the last way in needs --force; unknown recipients and passp
   const s = snapshot(p);
   failsCleanly(p.run(['recipients', 'rm', rec, '--env', 'staging'], { env: pass }), 2, /uses a passphrase/, 'passphrase env');
   assert.equal(snapshot(p), s);
-  const rot = JSON.parse(p.ok(['recipients', 'rm', rec, '--env', 'staging', '--passphrase', '--json'], { env: { ...pass, HAKO_NEW_PASSPHRASE: 'a new and long passphrase' } }).stdout);
+  const rot = JSON.parse(
+    p.ok(['recipients', 'rm', rec, '--env', 'staging', '--passphrase', '--json'], {
+      env: { ...pass, HAKO_NEW_PASSPHRASE: 'a new and long passphrase' },
+    }).stdout,
+  );
   assert.equal(rot.remaining_recipients, 1);
   assert.ok(p.json().environments.staging.passphrase, 'still a passphrase environment');
   const fresh = machine(t, 'fresh');
-  assert.equal(p.run(['export', '--env', 'staging'], { env: { ...fresh.env, HAKO_PASSPHRASE: 'a new and long passphrase' } }).code, 0, 'the new passphrase opens it');
+  assert.equal(
+    p.run(['export', '--env', 'staging'], { env: { ...fresh.env, HAKO_PASSPHRASE: 'a new and long passphrase' } }).code,
+    0,
+    'the new passphrase opens it',
+  );
 });
 
 test('broken identity sources are errors; an identity that is no recipient is "not mine"', async (t) => {
@@ -121,13 +176,38 @@ test('broken identity sources are errors; an identity that is no recipient is "n
   const good = readFileSync(keys, 'utf8');
   const cases: [string, () => NodeJS.ProcessEnv, number, RegExp][] = [
     ['loose permissions', () => (chmodSync(keys, 0o644), m.env), 4, /keys\.txt is readable by others \(mode 644\)/],
-    ['truncated identity', () => (writeFileSync(keys, good.replace(id, id.slice(0, 50))), m.env), 1, /keys\.txt, line 3: not a valid age identity/],
-    ['flipped character', () => (writeFileSync(keys, good.replace(id, id.slice(0, 30) + (id[30] === 'Q' ? 'P' : 'Q') + id.slice(31))), m.env), 1, /not a valid age identity/],
+    [
+      'truncated identity',
+      () => (writeFileSync(keys, good.replace(id, id.slice(0, 50))), m.env),
+      1,
+      /keys\.txt, line 3: not a valid age identity/,
+    ],
+    [
+      'flipped character',
+      () => (writeFileSync(keys, good.replace(id, id.slice(0, 30) + (id[30] === 'Q' ? 'P' : 'Q') + id.slice(31))), m.env),
+      1,
+      /not a valid age identity/,
+    ],
     ['garbage line', () => (writeFileSync(keys, good + 'hello\n'), m.env), 1, /keys\.txt, line 4: not a valid age identity/],
     ['failing SOPS_AGE_KEY_CMD', () => ({ ...m.env, SOPS_AGE_KEY_CMD: 'false' }), 1, /SOPS_AGE_KEY_CMD: false exited with code 1/],
-    ['missing SOPS_AGE_KEY_CMD program', () => ({ ...m.env, SOPS_AGE_KEY_CMD: 'no-such-program-hako --x' }), 1, /SOPS_AGE_KEY_CMD: cannot run no-such-program-hako \(ENOENT\)/],
-    ['SOPS_AGE_KEY_FILE missing', () => ({ ...m.env, SOPS_AGE_KEY_FILE: join(m.home, 'nope.txt') }), 1, /SOPS_AGE_KEY_FILE names .*nope\.txt, which does not exist/],
-    ['HAKO_AGE_KEY malformed', () => ({ ...m.env, HAKO_AGE_KEY: 'AGE-SECRET-KEY-1NOTREALLY' }), 1, /HAKO_AGE_KEY: not a valid age identity/],
+    [
+      'missing SOPS_AGE_KEY_CMD program',
+      () => ({ ...m.env, SOPS_AGE_KEY_CMD: 'no-such-program-hako --x' }),
+      1,
+      /SOPS_AGE_KEY_CMD: cannot run no-such-program-hako \(ENOENT\)/,
+    ],
+    [
+      'SOPS_AGE_KEY_FILE missing',
+      () => ({ ...m.env, SOPS_AGE_KEY_FILE: join(m.home, 'nope.txt') }),
+      1,
+      /SOPS_AGE_KEY_FILE names .*nope\.txt, which does not exist/,
+    ],
+    [
+      'HAKO_AGE_KEY malformed',
+      () => ({ ...m.env, HAKO_AGE_KEY: 'AGE-SECRET-KEY-1NOTREALLY' }),
+      1,
+      /HAKO_AGE_KEY: not a valid age identity/,
+    ],
   ];
   for (const [what, setup, code, message] of cases) {
     writeFileSync(keys, good);
@@ -159,7 +239,12 @@ test('broken identity sources are errors; an identity that is no recipient is "n
   bytes[bytes.length - 5]! ^= 0x40;
   file.environments.production.recipients[rec] = bytes.toString('base64');
   writeFileSync(join(p.dir, '.hako', 'secrets.json'), JSON.stringify(file, null, 2) + '\n');
-  failsCleanly(p.run(['get', 'DB', '--env', 'production'], { env: m.env }), 4, /the recipients entry of environment 'production' for age1.* does not open/, 'tampered entry');
+  failsCleanly(
+    p.run(['get', 'DB', '--env', 'production'], { env: m.env }),
+    4,
+    /the recipients entry of environment 'production' for age1.* does not open/,
+    'tampered entry',
+  );
 });
 
 test('ssh keys: a passphrase-protected key is an error only when it is the one needed', async (t) => {
@@ -172,11 +257,26 @@ test('ssh keys: a passphrase-protected key is an error only when it is the one n
   const key = sshKeygen(join(m.home, '.ssh', 'id_ed25519'), 'ssh key passphrase');
   p.ok(['recipients', 'add', readFileSync(`${key}.pub`, 'utf8'), '--env', 'production']);
   p.ok(['recipients', 'add', ageKeygen(join(m.home, 'someone-else.txt')), '--env', 'staging']);
-  failsCleanly(p.run(['get', 'DB', '--env', 'production'], { env: m.env }), 1, /id_ed25519 opens environment 'production' but is passphrase-protected/, 'locked and needed');
-  failsCleanly(p.run(['get', 'OTHER', '--env', 'staging'], { env: m.env }), 3, /no key opens environment 'staging'/, 'locked, not needed: not mine');
+  failsCleanly(
+    p.run(['get', 'DB', '--env', 'production'], { env: m.env }),
+    1,
+    /id_ed25519 opens environment 'production' but is passphrase-protected/,
+    'locked and needed',
+  );
+  failsCleanly(
+    p.run(['get', 'OTHER', '--env', 'staging'], { env: m.env }),
+    3,
+    /no key opens environment 'staging'/,
+    'locked, not needed: not mine',
+  );
   assert.equal(p.ok(['pubkey'], { env: m.env }).stdout.trim(), readFileSync(`${key}.pub`, 'utf8').trim().replace(/ \S+$/, ''));
   // An unsupported key type named by SOPS_AGE_SSH_PRIVATE_KEY_FILE is an error.
   const rsa = join(m.home, 'id_rsa');
   assert.equal(spawnSync('ssh-keygen', ['-q', '-t', 'rsa', '-b', '2048', '-N', '', '-f', rsa]).status, 0);
-  failsCleanly(p.run(['get', 'DB', '--env', 'production'], { env: { ...m.env, SOPS_AGE_SSH_PRIVATE_KEY_FILE: rsa } }), 1, /ssh-rsa keys are not supported/, 'rsa');
+  failsCleanly(
+    p.run(['get', 'DB', '--env', 'production'], { env: { ...m.env, SOPS_AGE_SSH_PRIVATE_KEY_FILE: rsa } }),
+    1,
+    /ssh-rsa keys are not supported/,
+    'rsa',
+  );
 });

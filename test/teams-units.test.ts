@@ -48,9 +48,13 @@ test('OpenSSH keys: ssh-keygen output parses; encrypted keys show their public k
     ['check integers differ', rewrap(flipCheck)],
     ['not base64', text.replace(lines[2]!, lines[2]!.replace(/[A-Za-z]/, '*'))],
   ];
-  for (const [what, t] of broken) assert.throws(() => parseOpenSshPrivateKey(t, 'k'), hakoError('E_AGE', /malformed OpenSSH private key/), what);
+  for (const [what, t] of broken)
+    assert.throws(() => parseOpenSshPrivateKey(t, 'k'), hakoError('E_AGE', /malformed OpenSSH private key/), what);
   assert.throws(() => parseSshPublicKeyLine('ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA=='), hakoError('E_AGE', /malformed/));
-  assert.throws(() => parseSshPublicKeyLine(pubLine.replace('ssh-ed25519', 'ssh-rsa')), hakoError('E_AGE', /unsupported SSH key type "ssh-rsa"/));
+  assert.throws(
+    () => parseSshPublicKeyLine(pubLine.replace('ssh-ed25519', 'ssh-rsa')),
+    hakoError('E_AGE', /unsupported SSH key type "ssh-rsa"/),
+  );
 });
 
 test('recipients: one canonical spelling per key', () => {
@@ -75,12 +79,19 @@ test('SOPS_AGE_KEY_CMD is split like a shell would, without one', () => {
   assert.deepEqual(splitShellWords('  pass  show  age  ', 'x'), ['pass', 'show', 'age']);
   assert.deepEqual(splitShellWords(`echo '' x`, 'x'), ['echo', '', 'x']);
   assert.deepEqual(splitShellWords('a | b', 'x'), ['a', '|', 'b'], 'no pipes: a word like any other');
-  for (const bad of [`"open`, `'open`, 'trailing\\']) assert.throws(() => splitShellWords(bad, 'SOPS_AGE_KEY_CMD'), hakoError('E_USAGE', /SOPS_AGE_KEY_CMD: unterminated/));
+  for (const bad of [`"open`, `'open`, 'trailing\\'])
+    assert.throws(() => splitShellWords(bad, 'SOPS_AGE_KEY_CMD'), hakoError('E_USAGE', /SOPS_AGE_KEY_CMD: unterminated/));
 });
 
 test('recipients.md: deterministic encoding, labels survive a round trip, damage is refused', () => {
   const rows = [
-    { recipient: 'ssh-ed25519 AAAAC3Nza', name: 'Carol | ops \\ team', role: 'sre', environments: ['staging', 'production'], added: '2026-01-02' },
+    {
+      recipient: 'ssh-ed25519 AAAAC3Nza',
+      name: 'Carol | ops \\ team',
+      role: 'sre',
+      environments: ['staging', 'production'],
+      added: '2026-01-02',
+    },
     { recipient: 'age1abc', name: '', role: '', environments: ['production'], added: '' },
   ];
   const text = encodeRecipientsDoc(rows);

@@ -61,7 +61,10 @@ async function attempt(v: Vector, identities: (string | age.Identity)[]): Promis
     stream = await d.decrypt(new Blob([bytes]).stream());
   } catch (err) {
     const m = String((err as Error).message);
-    return { outcome: m.includes('no identity matched') ? 'no match' : m.includes('invalid header HMAC') ? 'HMAC failure' : 'header failure', released: Buffer.alloc(0) };
+    return {
+      outcome: m.includes('no identity matched') ? 'no match' : m.includes('invalid header HMAC') ? 'HMAC failure' : 'header failure',
+      released: Buffer.alloc(0),
+    };
   }
   try {
     for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) released.push(chunk);
@@ -74,7 +77,11 @@ async function attempt(v: Vector, identities: (string | age.Identity)[]): Promis
 /** hako's loader turns the vector's identity lines into the identities hako would use. */
 async function hakoIdentities(lines: string[], format: 'words' | 'ssh'): Promise<(string | age.Identity)[]> {
   if (lines.length === 0) return [];
-  const set = await loadIdentities({ texts: [{ origin: 'vector', format, text: lines.join('\n'), explicit: true }], problems: [], looked: [] });
+  const set = await loadIdentities({
+    texts: [{ origin: 'vector', format, text: lines.join('\n'), explicit: true }],
+    problems: [],
+    looked: [],
+  });
   assert.deepEqual(set.problems, []);
   return set.identities.map((i) => i.identity);
 }
@@ -83,7 +90,11 @@ async function hakoIdentities(lines: string[], format: 'words' | 'ssh'): Promise
 // only what is reported differs. The CCTV README allows aliasing failure classes an API
 // cannot tell apart.
 // 1. A malformed MAC line: typage parses it loosely and reports a MAC mismatch.
-const CLASS_ALIASES: Record<string, Outcome> = { hmac_garbage: 'HMAC failure', hmac_missing: 'HMAC failure', hmac_truncated: 'HMAC failure' };
+const CLASS_ALIASES: Record<string, Outcome> = {
+  hmac_garbage: 'HMAC failure',
+  hmac_missing: 'HMAC failure',
+  hmac_truncated: 'HMAC failure',
+};
 // 2. On a payload failure typage releases less plaintext than Go: it holds each STREAM chunk
 //    back until it has seen the next one. These are the hashes typage releases (e3b0… is
 //    nothing). hako never streams: it needs the whole 32-byte payload or nothing.
@@ -100,7 +111,9 @@ const TYPAGE_RELEASED: Record<string, string> = {
 
 test('C2SP age testkit: every vector has its expected outcome and payload', async () => {
   const dir = join(sharedVectorsDir(), 'age-testkit');
-  const names = readdirSync(dir).filter((n) => n !== 'MANIFEST.md' && n !== 'SHA256SUMS').sort();
+  const names = readdirSync(dir)
+    .filter((n) => n !== 'MANIFEST.md' && n !== 'SHA256SUMS')
+    .sort();
   assert.equal(names.length, 143, 'the testkit has 143 vectors (MANIFEST.md)');
   const seen = new Map<string, number>();
   for (const name of names) {
@@ -113,7 +126,8 @@ test('C2SP age testkit: every vector has its expected outcome and payload', asyn
     assert.equal(r.outcome, CLASS_ALIASES[name] ?? expect, `${name}: outcome`);
     const payload = one(v, 'payload');
     if (expect === 'success') assert.equal(sha256(r.released), payload, `${name}: payload hash`);
-    else if (payload !== undefined) assert.equal(sha256(r.released), TYPAGE_RELEASED[name] ?? payload, `${name}: plaintext released before the failure`);
+    else if (payload !== undefined)
+      assert.equal(sha256(r.released), TYPAGE_RELEASED[name] ?? payload, `${name}: plaintext released before the failure`);
     else assert.equal(r.released.length, 0, `${name}: nothing released`);
 
     if (expect !== 'success') {
@@ -121,10 +135,16 @@ test('C2SP age testkit: every vector has its expected outcome and payload', asyn
       const d = new age.Decrypter();
       for (const p of v.meta.get('passphrase') ?? []) d.addPassphrase(p);
       for (const id of await hakoIdentities(v.meta.get('identity') ?? [], 'words')) d.addIdentity(id);
-      await assert.rejects(async () => d.decrypt(one(v, 'armored') === 'yes' ? age.armor.decode(v.body.toString('latin1')) : v.body), `${name}: whole-file decrypt rejects`);
+      await assert.rejects(
+        async () => d.decrypt(one(v, 'armored') === 'yes' ? age.armor.decode(v.body.toString('latin1')) : v.body),
+        `${name}: whole-file decrypt rejects`,
+      );
     }
   }
-  assert.ok((seen.get('x25519') ?? 0) > 50 && (seen.get('hybrid') ?? 0) >= 18 && (seen.get('scrypt') ?? 0) >= 25, `stanza types covered: ${JSON.stringify([...seen])}`);
+  assert.ok(
+    (seen.get('x25519') ?? 0) > 50 && (seen.get('hybrid') ?? 0) >= 18 && (seen.get('scrypt') ?? 0) >= 25,
+    `stanza types covered: ${JSON.stringify([...seen])}`,
+  );
 });
 
 const SSH_DIR = join(REPO_ROOT, 'test', 'vectors', 'ssh');
@@ -160,7 +180,15 @@ test('ssh-ed25519 vectors: the real age CLI agrees with every expected outcome',
     assert.ok(!r.error, 'the age CLI must be installed (Debian package age)');
     const err = r.stderr.toString();
     const outcome =
-      r.status === 0 ? 'success' : err.includes('no identity matched') ? 'no match' : err.includes('bad header MAC') ? 'HMAC failure' : err.includes('payload chunk') ? 'payload failure' : 'header failure';
+      r.status === 0
+        ? 'success'
+        : err.includes('no identity matched')
+          ? 'no match'
+          : err.includes('bad header MAC')
+            ? 'HMAC failure'
+            : err.includes('payload chunk')
+              ? 'payload failure'
+              : 'header failure';
     assert.equal(outcome, one(v, 'expect'), `${v.name}: age says ${err.split('\n')[0]}`);
     if (r.status === 0) assert.equal(sha256(r.stdout), one(v, 'payload'), v.name);
   }

@@ -44,20 +44,37 @@ test('add gives a teammate with only an age identity access; rm takes it away an
   p.ok(['recipients', 'add', ...carolRecipient.split(' '), '--env', 'production', '--name', 'Carol', '--role', 'sre']); // unquoted works too
   p.ok(['recipients', 'add', davePq, '--env', 'production', '--name', 'deploy runner', '--role', 'ci']);
 
-  for (const [who, env] of [['bob', bob.env], ['carol', carol.env], ['dave', daveEnv]] as const) {
+  for (const [who, env] of [
+    ['bob', bob.env],
+    ['carol', carol.env],
+    ['dave', daveEnv],
+  ] as const) {
     assert.equal(p.ok(['get', 'STRIPE_KEY', '--env', 'production', '-n'], { env }).stdout, VALUES['STRIPE_KEY'], who);
     assert.equal(p.run(['get', 'DEV_ONLY', '--env', 'development'], { env }).code, 3, `${who}: only production`);
   }
   assert.deepEqual(keyFilesOf(bob), [], 'bob opened it with his identity alone: no key file was made');
   const who = JSON.parse(p.ok(['whoami', '--json'], { env: bob.env }).stdout);
-  assert.deepEqual(who.identities.map((i: any) => [i.recipient, i.from, i.opens]), [[bobRecipient, `${bobKeys}, line 3`, ['production']]]);
+  assert.deepEqual(
+    who.identities.map((i: any) => [i.recipient, i.from, i.opens]),
+    [[bobRecipient, `${bobKeys}, line 3`, ['production']]],
+  );
   assert.match(p.ok(['env', 'ls'], { env: carol.env }).stdout, /production .*open \(age identity from .*id_ed25519\)/);
 
   const doc = readFileSync(join(p.dir, '.hako', 'recipients.md'), 'utf8');
-  assert.match(doc, new RegExp(`^\\| \`${bobRecipient}\` \\| Bob <bob@example.com> \\| engineer \\| production \\| \\d{4}-\\d{2}-\\d{2} \\|$`, 'm'));
+  assert.match(
+    doc,
+    new RegExp(`^\\| \`${bobRecipient}\` \\| Bob <bob@example.com> \\| engineer \\| production \\| \\d{4}-\\d{2}-\\d{2} \\|$`, 'm'),
+  );
   assert.match(doc, /^\| `ssh-ed25519 AAAA[A-Za-z0-9+/=]+` \| Carol \| sre \| production \| /m);
   const ls = JSON.parse(p.ok(['recipients', 'ls', '--json']).stdout);
-  assert.deepEqual(ls.map((r: any) => [r.kind, r.name, r.environments]).sort(), [['pq-hybrid', 'deploy runner', ['production']], ['ssh-ed25519', 'Carol', ['production']], ['x25519', 'Bob <bob@example.com>', ['production']]].sort());
+  assert.deepEqual(
+    ls.map((r: any) => [r.kind, r.name, r.environments]).sort(),
+    [
+      ['pq-hybrid', 'deploy runner', ['production']],
+      ['ssh-ed25519', 'Carol', ['production']],
+      ['x25519', 'Bob <bob@example.com>', ['production']],
+    ].sort(),
+  );
   commitAll(p.dir, 'give bob, carol and the runner access');
   const oldKeyId = p.json().environments.production.key_id;
 
@@ -70,18 +87,31 @@ test('add gives a teammate with only an age identity access; rm takes it away an
   const after = p.run(['get', 'STRIPE_KEY', '--env', 'production'], { env: bob.env });
   assert.equal(after.code, 3, 'the removed identity no longer opens it');
   assert.match(after.stderr, /none of this machine's 1 age identity is a recipient of 'production'/);
-  for (const [who, env] of [['carol', carol.env], ['dave', daveEnv], ['alice', {}]] as const) {
+  for (const [who, env] of [
+    ['carol', carol.env],
+    ['dave', daveEnv],
+    ['alice', {}],
+  ] as const) {
     assert.equal(p.ok(['get', 'STRIPE_KEY', '--env', 'production', '-n'], { env }).stdout, VALUES['STRIPE_KEY'], `${who} still opens it`);
   }
 
   const newKeyId = p.json().environments.production.key_id;
   assert.notEqual(newKeyId, oldKeyId);
   const secrets = diffLines(p.dir, '.hako/secrets.json');
-  assert.ok(secrets.minus.some((l) => l.includes(`"key_id": "${oldKeyId}"`)) && secrets.plus.some((l) => l.includes(`"key_id": "${newKeyId}"`)), 'new key id in the diff');
+  assert.ok(
+    secrets.minus.some((l) => l.includes(`"key_id": "${oldKeyId}"`)) && secrets.plus.some((l) => l.includes(`"key_id": "${newKeyId}"`)),
+    'new key id in the diff',
+  );
   for (const name of Object.keys(VALUES)) {
-    assert.ok(secrets.minus.some((l) => l.includes(`"${name}": "v1:`)) && secrets.plus.some((l) => l.includes(`"${name}": "v1:`)), `${name} re-encrypted`);
+    assert.ok(
+      secrets.minus.some((l) => l.includes(`"${name}": "v1:`)) && secrets.plus.some((l) => l.includes(`"${name}": "v1:`)),
+      `${name} re-encrypted`,
+    );
   }
-  assert.ok(secrets.minus.some((l) => l.includes(bobRecipient)) && !secrets.plus.some((l) => l.includes(bobRecipient)), "bob's entry is gone");
+  assert.ok(
+    secrets.minus.some((l) => l.includes(bobRecipient)) && !secrets.plus.some((l) => l.includes(bobRecipient)),
+    "bob's entry is gone",
+  );
   assert.ok(!secrets.minus.some((l) => l.includes('DEV_ONLY')), 'other environments untouched');
   const docDiff = diffLines(p.dir, '.hako/recipients.md');
   assert.deepEqual(docDiff.plus, []);
@@ -109,8 +139,12 @@ test('identities are found in every place sops looks, with # comments and severa
   const m = machine(t, 'sources');
   const other = ageKeygen(join(m.home, 'other.txt'));
   const mine = ageKeygen(join(m.home, 'mine.txt'));
-  const otherId = readFileSync(join(m.home, 'other.txt'), 'utf8').split('\n').find((l) => l.startsWith('AGE-SECRET-KEY-'))!;
-  const mineId = readFileSync(join(m.home, 'mine.txt'), 'utf8').split('\n').find((l) => l.startsWith('AGE-SECRET-KEY-'))!;
+  const otherId = readFileSync(join(m.home, 'other.txt'), 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('AGE-SECRET-KEY-'))!;
+  const mineId = readFileSync(join(m.home, 'mine.txt'), 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('AGE-SECRET-KEY-'))!;
   p.ok(['recipients', 'add', mine, '--env', 'staging']);
 
   // A key file with comments, a blank line and two identities; ours second.
@@ -172,7 +206,9 @@ test('key rotate rewraps every kind of recipient; concurrent adds lose nothing',
 
   // Four people added at once, each by their own hako: every entry and every row lands.
   const others = [0, 1, 2, 3].map((i) => ageKeygen(join(x.home, `c${i}.txt`)));
-  const runs = others.map((r, i) => finished(spawnHako(['recipients', 'add', r, '--env', 'production', '--name', `person ${i}`], { cwd: p.dir, env: p.env })));
+  const runs = others.map((r, i) =>
+    finished(spawnHako(['recipients', 'add', r, '--env', 'production', '--name', `person ${i}`], { cwd: p.dir, env: p.env })),
+  );
   for (const r of await Promise.all(runs)) assert.equal(r.code, 0, r.stderr);
   const recipients = Object.keys(p.json().environments.production.recipients);
   for (const r of others) assert.ok(recipients.includes(r));

@@ -63,7 +63,9 @@ function compare(actual: string, expected: string[], vars: Record<string, string
 }
 
 const dir = join(REPO_ROOT, 'test', 'transcripts');
-for (const name of readdirSync(dir).filter((f) => f.endsWith('.txt')).sort()) {
+for (const name of readdirSync(dir)
+  .filter((f) => f.endsWith('.txt'))
+  .sort()) {
   test(`transcript ${name}`, (t) => {
     const p = new Project();
     t.after(() => p.cleanup());
@@ -73,7 +75,11 @@ for (const name of readdirSync(dir).filter((f) => f.endsWith('.txt')).sort()) {
     chmodSync(join(bin, 'hako'), 0o755);
     const vars = { DIR: p.dir, HOME: p.home };
     for (const step of parse(readFileSync(join(dir, name), 'utf8'))) {
-      const r = spawnSync('bash', ['-c', step.command], { cwd: p.dir, env: { ...p.env, PATH: `${bin}:${p.env['PATH']}` }, encoding: 'utf8' });
+      const r = spawnSync('bash', ['-c', step.command], {
+        cwd: p.dir,
+        env: { ...p.env, PATH: `${bin}:${p.env['PATH']}` },
+        encoding: 'utf8',
+      });
       const where = `${name}:${step.line} $ ${step.command}`;
       assert.equal(r.status, step.exit, `${where}: exit code (stderr: ${r.stderr})`);
       compare(r.stdout, step.stdout, vars, `${where} stdout`);

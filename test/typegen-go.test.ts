@@ -104,7 +104,12 @@ describe('a generated Go file', () => {
   let bin: string;
   let build: { code: number | null; out: string };
   let goEnv: NodeJS.ProcessEnv;
-  const all = (extra: Record<string, string> = {}): Record<string, string> => ({ DATABASE_URL: values[0]!, API_TOKEN: values[1]!, DECLARED_ONLY: 'declared-value-77', ...extra });
+  const all = (extra: Record<string, string> = {}): Record<string, string> => ({
+    DATABASE_URL: values[0]!,
+    API_TOKEN: values[1]!,
+    DECLARED_ONLY: 'declared-value-77',
+    ...extra,
+  });
 
   before(() => {
     const made = typegenProject();
@@ -114,7 +119,20 @@ describe('a generated Go file', () => {
     const home = join(dir, 'gohome');
     mkdirSync(home);
     // Offline, and nothing outside the temp dir: caches, module path, config, toolchain.
-    goEnv = baseEnv({ HOME: home, GOCACHE: join(home, 'cache'), GOPATH: join(home, 'path'), GOENV: 'off', GOFLAGS: '', GOPROXY: 'off', GOSUMDB: 'off', GOTOOLCHAIN: 'local', GOTELEMETRY: 'off', GOWORK: 'off', GO111MODULE: 'on', CGO_ENABLED: '0' });
+    goEnv = baseEnv({
+      HOME: home,
+      GOCACHE: join(home, 'cache'),
+      GOPATH: join(home, 'path'),
+      GOENV: 'off',
+      GOFLAGS: '',
+      GOPROXY: 'off',
+      GOSUMDB: 'off',
+      GOTOOLCHAIN: 'local',
+      GOTELEMETRY: 'off',
+      GOWORK: 'off',
+      GO111MODULE: 'on',
+      CGO_ENABLED: '0',
+    });
     const gen = p.run(['typegen', '--lang', 'go', '--out', join(dir, 'config') + '/'], { env: made.noKeyEnv });
     assert.equal(gen.code, 0, gen.stderr);
     writeFileSync(join(dir, 'go.mod'), 'module example.com/app\n\ngo 1.19\n');
@@ -206,13 +224,48 @@ describe('a generated Go file', () => {
     const file = join(dir, 'envelope.json');
     writeFileSync(file, envelope(all()));
     const cases: [Fd3, Record<string, string>, string, RegExp][] = [
-      [{ kind: 'socket', data: envelope({ API_TOKEN: V }) }, { HAKO_SECRETS_FD: '3' }, 'E_MISSING_REQUIRED', /not delivered \(fd3\): DATABASE_URL, DECLARED_ONLY; set them/],
-      [{ kind: 'socket', data: `{"env":"production","hako":1,"secrets":{"A":"${V}"` }, { HAKO_SECRETS_FD: '3' }, 'E_FORMAT', /not a UTF-8 JSON object/],
-      [{ kind: 'socket', data: JSON.stringify({ env: 'production', hako: 2, secrets: { A: V } }) }, { HAKO_SECRETS_FD: '3' }, 'E_VERSION', /version 2; this file reads version 1/],
-      [{ kind: 'socket', data: JSON.stringify({ env: 'production', hako: 1, secrets: { A: V }, Extra: V }) }, { HAKO_SECRETS_FD: '3' }, 'E_FORMAT', /unknown field/],
-      [{ kind: 'socket', data: JSON.stringify({ ENV: 'production', hako: 1, secrets: { A: V } }) }, { HAKO_SECRETS_FD: '3' }, 'E_FORMAT', /unknown field|valid "env"/],
-      [{ kind: 'socket', data: JSON.stringify({ env: 'production', hako: 1, secrets: { 'a-b': V } }) }, { HAKO_SECRETS_FD: '3' }, 'E_FORMAT', /invalid secret name/],
-      [{ kind: 'socket', data: JSON.stringify({ env: 'production', hako: 1, secrets: { A: 5 } }) }, { HAKO_SECRETS_FD: '3' }, 'E_FORMAT', /"secrets" object of strings/],
+      [
+        { kind: 'socket', data: envelope({ API_TOKEN: V }) },
+        { HAKO_SECRETS_FD: '3' },
+        'E_MISSING_REQUIRED',
+        /not delivered \(fd3\): DATABASE_URL, DECLARED_ONLY; set them/,
+      ],
+      [
+        { kind: 'socket', data: `{"env":"production","hako":1,"secrets":{"A":"${V}"` },
+        { HAKO_SECRETS_FD: '3' },
+        'E_FORMAT',
+        /not a UTF-8 JSON object/,
+      ],
+      [
+        { kind: 'socket', data: JSON.stringify({ env: 'production', hako: 2, secrets: { A: V } }) },
+        { HAKO_SECRETS_FD: '3' },
+        'E_VERSION',
+        /version 2; this file reads version 1/,
+      ],
+      [
+        { kind: 'socket', data: JSON.stringify({ env: 'production', hako: 1, secrets: { A: V }, Extra: V }) },
+        { HAKO_SECRETS_FD: '3' },
+        'E_FORMAT',
+        /unknown field/,
+      ],
+      [
+        { kind: 'socket', data: JSON.stringify({ ENV: 'production', hako: 1, secrets: { A: V } }) },
+        { HAKO_SECRETS_FD: '3' },
+        'E_FORMAT',
+        /unknown field|valid "env"/,
+      ],
+      [
+        { kind: 'socket', data: JSON.stringify({ env: 'production', hako: 1, secrets: { 'a-b': V } }) },
+        { HAKO_SECRETS_FD: '3' },
+        'E_FORMAT',
+        /invalid secret name/,
+      ],
+      [
+        { kind: 'socket', data: JSON.stringify({ env: 'production', hako: 1, secrets: { A: 5 } }) },
+        { HAKO_SECRETS_FD: '3' },
+        'E_FORMAT',
+        /"secrets" object of strings/,
+      ],
       [{ kind: 'file', path: file }, { HAKO_SECRETS_FD: '3' }, 'E_DELIVERY', /not a pipe or socket/],
       [{ kind: 'none' }, { HAKO_SECRETS_FD: '3' }, 'E_DELIVERY', /descriptor is not (open|a pipe or socket)/],
       [{ kind: 'none' }, { HAKO_SECRETS_FD: 'x' }, 'E_DELIVERY', /must be a descriptor number/],

@@ -117,7 +117,11 @@ describe('a generated TypeScript module', () => {
     assert.equal(compiled.code, 0);
     const delivered = { DATABASE_URL: values[0]!, API_TOKEN: values[1]!, DECLARED_ONLY: 'declared-value-77' };
     for (const kind of ['socket', 'fifo'] as const) {
-      const r = await runWithFd3([process.execPath, join(dir, 'out', 'app.js')], { kind, data: envelope(delivered, 'production') }, baseEnv({ HAKO_SECRETS_FD: '3' }));
+      const r = await runWithFd3(
+        [process.execPath, join(dir, 'out', 'app.js')],
+        { kind, data: envelope(delivered, 'production') },
+        baseEnv({ HAKO_SECRETS_FD: '3' }),
+      );
       assert.equal(r.code, 0, r.stderr);
       const out = JSON.parse(r.stdout);
       assert.equal(out.url, sha256(values[0]!));
@@ -133,9 +137,16 @@ describe('a generated TypeScript module', () => {
   });
 
   test('a required name without a value stops the app at import, naming it', async () => {
-    const r = await runWithFd3([process.execPath, join(dir, 'out', 'app.js')], { kind: 'socket', data: envelope({ API_TOKEN: values[1]! }) }, baseEnv({ HAKO_SECRETS_FD: '3' }));
+    const r = await runWithFd3(
+      [process.execPath, join(dir, 'out', 'app.js')],
+      { kind: 'socket', data: envelope({ API_TOKEN: values[1]! }) },
+      baseEnv({ HAKO_SECRETS_FD: '3' }),
+    );
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /HakoSecretsError: required secrets were not delivered on the fd 3 pipe: DATABASE_URL, DECLARED_ONLY; set them in the environment 'production'/);
+    assert.match(
+      r.stderr,
+      /HakoSecretsError: required secrets were not delivered on the fd 3 pipe: DATABASE_URL, DECLARED_ONLY; set them in the environment 'production'/,
+    );
     assertNoSecretIn([r.stdout, r.stderr], values);
   });
 
@@ -143,13 +154,21 @@ describe('a generated TypeScript module', () => {
     const probe = writeProbe();
     try {
       const delivered = { DATABASE_URL: values[0]!, API_TOKEN: values[1]!, DECLARED_ONLY: 'declared-value-77', STAGING_ONLY: values[3]! };
-      const r = await runProbe(probe, { kind: 'fifo', data: envelope(delivered) }, {
-        module: pathToFileURL(join(dir, 'out', 'hako-secrets.js')).href,
-        names: Object.keys(delivered),
-        env: { HAKO_SECRETS_FD: '3' },
-      });
+      const r = await runProbe(
+        probe,
+        { kind: 'fifo', data: envelope(delivered) },
+        {
+          module: pathToFileURL(join(dir, 'out', 'hako-secrets.js')).href,
+          names: Object.keys(delivered),
+          env: { HAKO_SECRETS_FD: '3' },
+        },
+      );
       assertRedacted(r, delivered);
-      const env = await runProbe(probe, { kind: 'none' }, { module: pathToFileURL(join(dir, 'out', 'hako-secrets.js')).href, names: Object.keys(delivered), env: delivered });
+      const env = await runProbe(
+        probe,
+        { kind: 'none' },
+        { module: pathToFileURL(join(dir, 'out', 'hako-secrets.js')).href, names: Object.keys(delivered), env: delivered },
+      );
       assertRedacted(env, delivered);
       assert.equal(env.report.info.via, 'env');
     } finally {

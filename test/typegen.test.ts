@@ -27,7 +27,10 @@ describe('typegen reads names only', () => {
       assert.match(ts, /  readonly SENTRY_DSN: string \| undefined;\n/); // declared optional
       assert.match(ts, /  readonly STAGING_ONLY: string \| undefined;\n/); // missing from production
       assert.match(ts, /\/\*\* Postgres URL of the app \*\/\n  readonly DATABASE_URL/);
-      assert.match(ts, /export const SECRET_NAMES = \['API_TOKEN', 'DATABASE_URL', 'DECLARED_ONLY', 'SENTRY_DSN', 'STAGING_ONLY'\] as const;/);
+      assert.match(
+        ts,
+        /export const SECRET_NAMES = \['API_TOKEN', 'DATABASE_URL', 'DECLARED_ONLY', 'SENTRY_DSN', 'STAGING_ONLY'\] as const;/,
+      );
       assert.match(ts, /export const OPTIONAL_SECRET_NAMES = \['SENTRY_DSN', 'STAGING_ONLY'\] as const;/);
       assert.ok(!/from 'hako|from "hako/.test(ts), 'self-contained: no import of hako');
       assertNoSecretIn([ts, r.stderr], values);
@@ -43,7 +46,9 @@ describe('typegen reads names only', () => {
       const line = ts.split('\n').find((l) => l.includes('ends *'))!;
       assert.equal(line, '  /** ends *\\/ export const pwned = 1; /* new line sep bidi bom nul (may be missing) */');
       const go = p.ok(['typegen', '--lang', 'go'], { env: noKeyEnv }).stdout;
-      assert.ok(go.includes('\n// SentryDSN returns SENTRY_DSN: ends */ export const pwned = 1; /* new line sep bidi bom nul, and whether'));
+      assert.ok(
+        go.includes('\n// SentryDSN returns SENTRY_DSN: ends */ export const pwned = 1; /* new line sep bidi bom nul, and whether'),
+      );
       for (const text of [ts, go]) assert.ok(!/[\u0000\r\u2028\u2029\u202e\ufeff]/.test(text));
       assert.equal(commentText(' a\tb\n\nc \u0085 d '), 'a b c d');
     } finally {
@@ -128,7 +133,11 @@ describe('writing', () => {
       p.ok(['typegen', '--lang', 'go', '--out', 'internal/config/'], { env: noKeyEnv });
       assert.match(readFileSync(join(p.dir, 'internal', 'config', 'hako_secrets.go'), 'utf8'), /\npackage config\n/);
       p.ok(['typegen', '--lang', 'go', '--out', 'cmd/my-app/'], { env: noKeyEnv });
-      assert.match(readFileSync(join(p.dir, 'cmd', 'my-app', 'hako_secrets.go'), 'utf8'), /\npackage secrets\n/, 'not a package name: the default');
+      assert.match(
+        readFileSync(join(p.dir, 'cmd', 'my-app', 'hako_secrets.go'), 'utf8'),
+        /\npackage secrets\n/,
+        'not a package name: the default',
+      );
       p.ok(['typegen', '--lang', 'go', '--out', 'main.go', '--package', 'main'], { env: noKeyEnv });
       assert.match(readFileSync(join(p.dir, 'main.go'), 'utf8'), /\npackage main\n/);
       assert.match(p.ok(['typegen', '--lang', 'go'], { env: noKeyEnv }).stdout, /\npackage secrets\n/);

@@ -38,7 +38,14 @@ export function writeBigFile(path, secrets) {
   let planted = 0;
   for (let i = 0; i < 8192; i++) {
     const r = randomBytes(24);
-    const parts = [`2026-05-0${(i % 9) + 1}T12:00:${String(i % 60).padStart(2, '0')}Z`, words[r[0] % words.length], words[r[1] % words.length], `id=${r.subarray(2, 10).toString('hex')}`, `blob=${r.subarray(10).toString('base64')}`, `${r[0] * 7}ms`];
+    const parts = [
+      `2026-05-0${(i % 9) + 1}T12:00:${String(i % 60).padStart(2, '0')}Z`,
+      words[r[0] % words.length],
+      words[r[1] % words.length],
+      `id=${r.subarray(2, 10).toString('hex')}`,
+      `blob=${r.subarray(10).toString('base64')}`,
+      `${r[0] * 7}ms`,
+    ];
     if (i % 1000 === 7) {
       parts.push(`token=${spellings[planted % spellings.length](values[planted % values.length])}`);
       planted++;

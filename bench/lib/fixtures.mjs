@@ -82,11 +82,17 @@ export function makeDotenvxFile(dir, secrets, configDir) {
   const lines = [...secrets].map(([name, value]) => `${name}="${value}"`);
   writeFileSync(join(dir, '.env'), `${lines.join('\n')}\n`);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [DOTENVX_BIN, 'encrypt', '-f', '.env'], { cwd: dir, env: dotenvxEnv(configDir), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [DOTENVX_BIN, 'encrypt', '-f', '.env'], {
+      cwd: dir,
+      env: dotenvxEnv(configDir),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve({ dir, file: join(dir, '.env') }) : reject(new Error(`dotenvx encrypt failed: ${out}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve({ dir, file: join(dir, '.env') }) : reject(new Error(`dotenvx encrypt failed: ${out}`)),
+    );
   });
 }

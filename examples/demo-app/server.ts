@@ -16,7 +16,8 @@ import { SECRET_NAMES, secrets, secretsInfo } from './hako-secrets.js';
 export function createApp(): Server {
   return createServer((req, res) => {
     if (req.method === 'GET' && req.url === '/') return send(res, 200, status());
-    if (req.method === 'GET' && req.url === '/admin') return isAdmin(req) ? send(res, 200, { admin: true }) : send(res, 401, { error: 'bearer token required' });
+    if (req.method === 'GET' && req.url === '/admin')
+      return isAdmin(req) ? send(res, 200, { admin: true }) : send(res, 401, { error: 'bearer token required' });
     return send(res, 404, { error: 'not found' });
   });
 }

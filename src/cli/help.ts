@@ -9,7 +9,10 @@ export function commandHelp(spec: CommandSpec): string {
   const opts = Object.entries(spec.options);
   if (opts.length) {
     lines.push('', 'Options:');
-    const rows = opts.map(([name, o]) => [`${o.short ? `-${o.short}, ` : '    '}--${name}${o.type === 'string' ? ` ${o.label ?? 'VALUE'}` : ''}`, o.help] as const);
+    const rows = opts.map(
+      ([name, o]) =>
+        [`${o.short ? `-${o.short}, ` : '    '}--${name}${o.type === 'string' ? ` ${o.label ?? 'VALUE'}` : ''}`, o.help] as const,
+    );
     rows.push(['-h, --help', 'show this help']);
     const w = Math.max(...rows.map((r) => r[0].length));
     for (const [l, h] of rows) lines.push(`  ${l.padEnd(w)}  ${h}`);

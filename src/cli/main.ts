@@ -82,7 +82,11 @@ function unknownCommand(argv: string[]): HakoError {
   if (group.length) {
     return new HakoError('E_USAGE', `'hako ${first}' needs a subcommand`, `one of: ${group.map((c) => c.words.join(' ')).join(', ')}`);
   }
-  return new HakoError('E_USAGE', `unknown command '${displayName(first, { quote: false })}'`, 'run `hako --help` for the list of commands');
+  return new HakoError(
+    'E_USAGE',
+    `unknown command '${displayName(first, { quote: false })}'`,
+    'run `hako --help` for the list of commands',
+  );
 }
 
 /** The arguments that belong to hako: before `--`, and before the program of `hako run`. */

@@ -53,7 +53,8 @@ export function promptHidden(label: string): Promise<string> {
         if (ch === '\r' || ch === '\n' || ch === '\u0004') return finish();
         if (ch === '\u0003') return finish(new HakoError('E_INTERRUPTED', 'interrupted; nothing was written', 'run the command again'));
         if (ch === '\u007f' || ch === '\b') buf = buf.slice(0, -1);
-        else if (ch === '\u0015') buf = ''; // Ctrl-U
+        else if (ch === '\u0015')
+          buf = ''; // Ctrl-U
         else buf += ch;
       }
     };

@@ -6,7 +6,11 @@ import { readNewPassphrase } from './input.js';
 import { json, table } from './table.js';
 
 export function accessText(a: Access): string {
-  return a.opens ? `open (${a.kind === 'key-file' ? 'key file' : a.label})` : a.code === 'E_NO_KEY' ? 'no key on this machine' : `error: ${a.code}`;
+  return a.opens
+    ? `open (${a.kind === 'key-file' ? 'key file' : a.label})`
+    : a.code === 'E_NO_KEY'
+      ? 'no key on this machine'
+      : `error: ${a.code}`;
 }
 
 export const envCommands: CommandSpec[] = [
@@ -25,7 +29,9 @@ export const envCommands: CommandSpec[] = [
       const name = args.positionals[0]!;
       const passphrase = flag(args, 'passphrase') ? await readNewPassphrase(ctx, name, 'current') : undefined;
       const r = await addEnvironment(ctx, name, passphrase);
-      ctx.io.stderr(`hako: created environment '${name}' (key id ${r.keyId}${passphrase !== undefined ? ', from a passphrase' : ''}); key file ${r.keyFile}\n`);
+      ctx.io.stderr(
+        `hako: created environment '${name}' (key id ${r.keyId}${passphrase !== undefined ? ', from a passphrase' : ''}); key file ${r.keyFile}\n`,
+      );
     },
   },
   {
@@ -37,14 +43,31 @@ export const envCommands: CommandSpec[] = [
     async run(ctx, args) {
       const envs = await listEnvironments(ctx);
       if (flag(args, 'json')) {
-        ctx.io.stdout(json(envs.map((e) => ({ name: e.name, key_id: e.keyId, key: e.keyKind, secrets: e.secrets, recipients: e.recipients, opens: e.access.opens, via: e.access.opens ? e.access.kind : null }))));
+        ctx.io.stdout(
+          json(
+            envs.map((e) => ({
+              name: e.name,
+              key_id: e.keyId,
+              key: e.keyKind,
+              secrets: e.secrets,
+              recipients: e.recipients,
+              opens: e.access.opens,
+              via: e.access.opens ? e.access.kind : null,
+            })),
+          ),
+        );
         return;
       }
       if (envs.length === 0) {
         ctx.io.stderr('hako: no environments yet; create one with hako env add NAME\n');
         return;
       }
-      ctx.io.stdout(table([['ENVIRONMENT', 'KEY ID', 'KEY', 'SECRETS', 'ACCESS'], ...envs.map((e) => [e.name, e.keyId, e.keyKind, String(e.secrets), accessText(e.access)])]));
+      ctx.io.stdout(
+        table([
+          ['ENVIRONMENT', 'KEY ID', 'KEY', 'SECRETS', 'ACCESS'],
+          ...envs.map((e) => [e.name, e.keyId, e.keyKind, String(e.secrets), accessText(e.access)]),
+        ]),
+      );
     },
   },
   {
@@ -57,7 +80,8 @@ export const envCommands: CommandSpec[] = [
     examples: ['hako env rm preview-42 --yes'],
     async run(ctx, args) {
       const name = args.positionals[0]!;
-      if (!flag(args, 'yes')) throw new HakoError('E_USAGE', `removing environment '${name}' deletes all its values`, `confirm with: hako env rm ${name} --yes`);
+      if (!flag(args, 'yes'))
+        throw new HakoError('E_USAGE', `removing environment '${name}' deletes all its values`, `confirm with: hako env rm ${name} --yes`);
       const r = await removeEnvironment(ctx, name);
       ctx.io.stderr(`hako: removed environment '${name}' (${r.secrets} secrets); its key file stays for history\n`);
     },

@@ -5,7 +5,6 @@ import { generateIdentity, publicKeys, whoAmI } from '../services/identities.js'
 import { flag, str, type CommandSpec } from '../cli/command.js';
 import { json, table } from './table.js';
 
-
 export const identityCommands: CommandSpec[] = [
   {
     words: ['keygen'],
@@ -43,7 +42,10 @@ export const identityCommands: CommandSpec[] = [
     examples: ['hako pubkey', 'hako pubkey | head -1 | pbcopy'],
     async run(ctx, args) {
       const set = await publicKeys(ctx);
-      const all = [...set.identities.map((i) => ({ recipient: i.recipient, kind: i.kind, from: i.origin, locked: false })), ...set.locked.map((l) => ({ recipient: l.recipient, kind: 'ssh-ed25519', from: l.origin, locked: true }))];
+      const all = [
+        ...set.identities.map((i) => ({ recipient: i.recipient, kind: i.kind, from: i.origin, locked: false })),
+        ...set.locked.map((l) => ({ recipient: l.recipient, kind: 'ssh-ed25519', from: l.origin, locked: true })),
+      ];
       for (const p of set.problems) ctx.notice(`warning: ${p.message}`);
       if (flag(args, 'json')) ctx.io.stdout(json(all));
       else ctx.io.stdout(all.map((a) => `${a.recipient}\n`).join(''));
@@ -64,7 +66,13 @@ export const identityCommands: CommandSpec[] = [
       if (flag(args, 'json')) {
         ctx.io.stdout(
           json({
-            identities: w.identities.map((i) => ({ recipient: i.recipient, kind: i.kind, from: i.origin, opens: i.opens, broken: i.broken })),
+            identities: w.identities.map((i) => ({
+              recipient: i.recipient,
+              kind: i.kind,
+              from: i.origin,
+              opens: i.opens,
+              broken: i.broken,
+            })),
             locked: w.locked.map((l) => ({ recipient: l.recipient, from: l.origin, recipient_of: l.recipientOf })),
             skipped: w.skipped.map((s) => ({ from: s.origin, reason: s.reason })),
             problems: w.problems,
@@ -77,10 +85,18 @@ export const identityCommands: CommandSpec[] = [
         ctx.io.stdout(`no age identity on this machine (looked at: ${w.looked.join(', ')})\nmake one with: hako keygen\n`);
       } else {
         const rows = [['IDENTITY', 'KIND', 'FROM', w.inProject ? 'OPENS' : '']];
-        for (const i of w.identities) rows.push([shortRecipient(i.recipient), i.kind, i.origin, w.inProject ? i.opens.join(',') || '-' : '']);
-        for (const l of w.locked) rows.push([shortRecipient(l.recipient), 'ssh-ed25519', l.origin, w.inProject ? `(passphrase-protected; recipient of: ${l.recipientOf.join(',') || '-'})` : '(passphrase-protected)']);
+        for (const i of w.identities)
+          rows.push([shortRecipient(i.recipient), i.kind, i.origin, w.inProject ? i.opens.join(',') || '-' : '']);
+        for (const l of w.locked)
+          rows.push([
+            shortRecipient(l.recipient),
+            'ssh-ed25519',
+            l.origin,
+            w.inProject ? `(passphrase-protected; recipient of: ${l.recipientOf.join(',') || '-'})` : '(passphrase-protected)',
+          ]);
         ctx.io.stdout(table(rows));
-        for (const i of w.identities) for (const b of i.broken) ctx.io.stdout(`${shortRecipient(i.recipient)}: '${b.env}' does not open: ${b.reason}\n`);
+        for (const i of w.identities)
+          for (const b of i.broken) ctx.io.stdout(`${shortRecipient(i.recipient)}: '${b.env}' does not open: ${b.reason}\n`);
       }
       for (const s of w.skipped) ctx.io.stdout(`skipped ${s.origin}: ${s.reason}\n`);
       for (const p of w.problems) {

@@ -7,7 +7,8 @@ export const initCommands: CommandSpec[] = [
     words: ['init'],
     summary: 'create .hako/secrets.json in the current git repository',
     usage: 'hako init',
-    description: 'Creates an empty secrets file at the root of the git work tree. Safe to run again.\nAfter that, hako finds the project from any subfolder.',
+    description:
+      'Creates an empty secrets file at the root of the git work tree. Safe to run again.\nAfter that, hako finds the project from any subfolder.',
     options: {},
     examples: ['hako init', 'printf %s "$DATABASE_URL" | hako set DATABASE_URL   # creates "development"'],
     async run(ctx) {

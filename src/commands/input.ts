@@ -22,7 +22,8 @@ export async function readValue(ctx: CommandContext, name: string, fromFile?: st
       throw new HakoError('E_IO', `cannot read ${fromFile}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, 'check the path');
     }
   }
-  if (ctx.io.stdinIsTTY && ctx.promptSecret) return valueFromBytes(Buffer.from(await ctx.promptSecret(`Value for ${name}: `), 'utf8'), name);
+  if (ctx.io.stdinIsTTY && ctx.promptSecret)
+    return valueFromBytes(Buffer.from(await ctx.promptSecret(`Value for ${name}: `), 'utf8'), name);
   return valueFromBytes(stripOneNewline(await ctx.io.readStdin()), name);
 }
 

@@ -9,7 +9,6 @@ import { readNewPassphrase, readPassphrase, stripOneNewline } from './input.js';
 import { accessText } from './env.js';
 import { json, table } from './table.js';
 
-
 export const keyCommands: CommandSpec[] = [
   {
     words: ['key', 'export'],
@@ -33,8 +32,16 @@ export const keyCommands: CommandSpec[] = [
       'Reads a bundle from a hidden prompt on a terminal, else from stdin. The bundle is matched to an\n' +
       'environment by its key id and checked before anything is saved. With --passphrase, derives the\n' +
       'key of --env from the team passphrase (prompt, HAKO_PASSPHRASE_<ENV>, HAKO_PASSPHRASE or stdin).',
-    options: { env: { ...envOption, help: 'the environment the key must open' }, passphrase: { type: 'boolean', help: 'derive the key from the team passphrase' }, json: { type: 'boolean', help: 'print the result as JSON' } },
-    examples: ['hako key import                       # paste the bundle at the prompt', 'pbpaste | hako key import --env production', 'hako key import --passphrase --env staging'],
+    options: {
+      env: { ...envOption, help: 'the environment the key must open' },
+      passphrase: { type: 'boolean', help: 'derive the key from the team passphrase' },
+      json: { type: 'boolean', help: 'print the result as JSON' },
+    },
+    examples: [
+      'hako key import                       # paste the bundle at the prompt',
+      'pbpaste | hako key import --env production',
+      'hako key import --passphrase --env staging',
+    ],
     async run(ctx, args) {
       let r;
       if (flag(args, 'passphrase')) {
@@ -42,12 +49,19 @@ export const keyCommands: CommandSpec[] = [
         requireEnvironment(loadSecretsFile(findProject(ctx.cwd)), env);
         r = await importPassphrase(ctx, env, await readPassphrase(ctx, env));
       } else {
-        const text = ctx.io.stdinIsTTY && ctx.promptSecret ? await ctx.promptSecret('Key bundle (hako-key:1:…): ') : stripOneNewline(await ctx.io.readStdin()).toString('utf8');
-        if (!text.trim()) throw new HakoError('E_BUNDLE', 'no key bundle given', 'pipe the line from `hako key export` into hako key import');
+        const text =
+          ctx.io.stdinIsTTY && ctx.promptSecret
+            ? await ctx.promptSecret('Key bundle (hako-key:1:…): ')
+            : stripOneNewline(await ctx.io.readStdin()).toString('utf8');
+        if (!text.trim())
+          throw new HakoError('E_BUNDLE', 'no key bundle given', 'pipe the line from `hako key export` into hako key import');
         r = await importKeyBundle(ctx, text, str(args, 'env'));
       }
       if (flag(args, 'json')) ctx.io.stdout(json({ env: r.env, key_id: r.keyId, key_file: r.path, already_present: r.alreadyPresent }));
-      else ctx.io.stderr(`hako: the key opens environment '${r.env}' (key id ${r.keyId}); ${r.alreadyPresent ? 'it was already saved' : `saved to ${r.path}`}\n`);
+      else
+        ctx.io.stderr(
+          `hako: the key opens environment '${r.env}' (key id ${r.keyId}); ${r.alreadyPresent ? 'it was already saved' : `saved to ${r.path}`}\n`,
+        );
     },
   },
   {
@@ -62,13 +76,26 @@ export const keyCommands: CommandSpec[] = [
         ctx.io.stdout(
           json({
             keys_dir: l.keysDir,
-            environments: l.environments.map((e) => ({ env: e.env, key_id: e.keyId, key: e.keyKind, key_file: e.keyFile, opens: e.access.opens, via: e.access.opens ? e.access.kind : null, source: e.access.opens ? e.access.label : null })),
+            environments: l.environments.map((e) => ({
+              env: e.env,
+              key_id: e.keyId,
+              key: e.keyKind,
+              key_file: e.keyFile,
+              opens: e.access.opens,
+              via: e.access.opens ? e.access.kind : null,
+              source: e.access.opens ? e.access.label : null,
+            })),
             other_key_files: l.otherKeyFiles,
           }),
         );
         return;
       }
-      ctx.io.stdout(table([['ENVIRONMENT', 'KEY ID', 'KEY', 'ACCESS'], ...l.environments.map((e) => [e.env, e.keyId, e.keyKind, accessText(e.access)])]));
+      ctx.io.stdout(
+        table([
+          ['ENVIRONMENT', 'KEY ID', 'KEY', 'ACCESS'],
+          ...l.environments.map((e) => [e.env, e.keyId, e.keyKind, accessText(e.access)]),
+        ]),
+      );
       ctx.io.stdout(`\nkey files: ${l.keysDir} (${l.otherKeyFiles} more for other projects or rotated keys)\n`);
     },
   },
@@ -81,20 +108,35 @@ export const keyCommands: CommandSpec[] = [
       'The old key file stays, so older commits remain readable. An environment that uses a\n' +
       'passphrase needs --passphrase (a new one: asked twice, or HAKO_NEW_PASSPHRASE, or stdin) or\n' +
       '--random to switch to a random key. Share the new key afterwards (hako key export).',
-    options: { env: envOption, passphrase: { type: 'boolean', help: 'derive the new key from a new passphrase' }, random: { type: 'boolean', help: 'use a random key (drops the passphrase)' }, json: { type: 'boolean', help: 'print the result as JSON' } },
+    options: {
+      env: envOption,
+      passphrase: { type: 'boolean', help: 'derive the new key from a new passphrase' },
+      random: { type: 'boolean', help: 'use a random key (drops the passphrase)' },
+      json: { type: 'boolean', help: 'print the result as JSON' },
+    },
     examples: ['hako key rotate --env production', 'HAKO_NEW_PASSPHRASE="$NEW" hako key rotate --env staging --passphrase'],
     async run(ctx, args) {
       const env = defaultEnv(ctx, str(args, 'env'));
-      if (flag(args, 'passphrase') && flag(args, 'random')) throw new HakoError('E_USAGE', '--passphrase and --random exclude each other', 'give one of them');
+      if (flag(args, 'passphrase') && flag(args, 'random'))
+        throw new HakoError('E_USAGE', '--passphrase and --random exclude each other', 'give one of them');
       const record = requireEnvironment(loadSecretsFile(findProject(ctx.cwd)), env);
       if (record.passphrase && !flag(args, 'passphrase') && !flag(args, 'random')) {
-        throw new HakoError('E_USAGE', `environment '${env}' uses a passphrase`, `give --passphrase to derive the new key from a new passphrase, or --random to switch to a random key`);
+        throw new HakoError(
+          'E_USAGE',
+          `environment '${env}' uses a passphrase`,
+          `give --passphrase to derive the new key from a new passphrase, or --random to switch to a random key`,
+        );
       }
       const passphrase = flag(args, 'passphrase') ? await readNewPassphrase(ctx, env, 'new') : undefined;
       const r = await rotateKey(ctx, env, passphrase);
-      if (flag(args, 'json')) ctx.io.stdout(json({ env, old_key_id: r.oldKeyId, new_key_id: r.newKeyId, secrets: r.secrets, recipients: r.recipients, key: r.keyKind }));
+      if (flag(args, 'json'))
+        ctx.io.stdout(
+          json({ env, old_key_id: r.oldKeyId, new_key_id: r.newKeyId, secrets: r.secrets, recipients: r.recipients, key: r.keyKind }),
+        );
       else {
-        ctx.io.stderr(`hako: rotated '${env}': key id ${r.oldKeyId} → ${r.newKeyId}; ${r.secrets} values re-encrypted, ${r.recipients} recipients rewrapped\n`);
+        ctx.io.stderr(
+          `hako: rotated '${env}': key id ${r.oldKeyId} → ${r.newKeyId}; ${r.secrets} values re-encrypted, ${r.recipients} recipients rewrapped\n`,
+        );
         ctx.io.stderr(`hako: share the new key: hako key export --env ${env} (CI: update HAKO_KEY)\n`);
       }
     },

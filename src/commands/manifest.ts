@@ -17,11 +17,20 @@ export const manifestCommands: CommandSpec[] = [
       description: { type: 'string', label: 'TEXT', help: 'what it is for (one line, shown to teammates)' },
     },
     positionals: [1, 1],
-    examples: ['hako declare DATABASE_URL --description "Postgres URL, with password"', 'hako declare SENTRY_DSN --optional', 'hako declare STRIPE_KEY && hako ls'],
+    examples: [
+      'hako declare DATABASE_URL --description "Postgres URL, with password"',
+      'hako declare SENTRY_DSN --optional',
+      'hako declare STRIPE_KEY && hako ls',
+    ],
     async run(ctx, args) {
-      const r = await declareSecret(ctx, args.positionals[0]!, { required: !flag(args, 'optional'), description: str(args, 'description') });
+      const r = await declareSecret(ctx, args.positionals[0]!, {
+        required: !flag(args, 'optional'),
+        description: str(args, 'description'),
+      });
       const kind = r.entry.required ? 'required' : 'optional';
-      ctx.io.stderr(r.written ? `hako: declared ${r.name} (${kind})\n` : `hako: ${r.name} is already declared (${kind}); nothing changed\n`);
+      ctx.io.stderr(
+        r.written ? `hako: declared ${r.name} (${kind})\n` : `hako: ${r.name} is already declared (${kind}); nothing changed\n`,
+      );
     },
   },
   {

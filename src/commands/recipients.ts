@@ -27,14 +27,15 @@ function recipientArg(args: ParsedArgs): string {
 }
 
 async function newPassphraseIfAsked(ctx: CommandContext, args: ParsedArgs, env: string): Promise<string | undefined> {
-  if (flag(args, 'passphrase') && flag(args, 'random')) throw new HakoError('E_USAGE', '--passphrase and --random exclude each other', 'give one of them');
+  if (flag(args, 'passphrase') && flag(args, 'random'))
+    throw new HakoError('E_USAGE', '--passphrase and --random exclude each other', 'give one of them');
   return flag(args, 'passphrase') ? readNewPassphrase(ctx, env, 'new') : undefined;
 }
 
 export const recipientCommands: CommandSpec[] = [
   {
     words: ['recipients', 'add'],
-    summary: "give a person or machine access to an environment with their own age key",
+    summary: 'give a person or machine access to an environment with their own age key',
     usage: 'hako recipients add RECIPIENT --env E [--name NAME] [--role ROLE]',
     description:
       'Wraps the environment key for RECIPIENT (age1… X25519, age1pq1… post-quantum, or an\n' +
@@ -87,22 +88,49 @@ export const recipientCommands: CommandSpec[] = [
       json: jsonOption,
     },
     positionals: [1, 3],
-    examples: ['hako recipients rm age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p --env production', 'hako recipients rm "ssh-ed25519 AAAAC3Nza…" --env staging --json'],
+    examples: [
+      'hako recipients rm age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p --env production',
+      'hako recipients rm "ssh-ed25519 AAAAC3Nza…" --env staging --json',
+    ],
     async run(ctx, args) {
       const env = requiredEnv(args, 'hako recipients rm RECIPIENT --env E [--force]');
       const record = requireEnvironment(loadSecretsFile(findProject(ctx.cwd)), env);
       if (record.passphrase && !flag(args, 'passphrase') && !flag(args, 'random')) {
-        throw new HakoError('E_USAGE', `environment '${env}' uses a passphrase, and removing a recipient replaces its key`, 'give --passphrase to derive the new key from a new passphrase, or --random to switch to a random key');
+        throw new HakoError(
+          'E_USAGE',
+          `environment '${env}' uses a passphrase, and removing a recipient replaces its key`,
+          'give --passphrase to derive the new key from a new passphrase, or --random to switch to a random key',
+        );
       }
       const passphrase = await newPassphraseIfAsked(ctx, args, env);
-      const r = await removeRecipient(ctx, env, recipientArg(args), { force: flag(args, 'force'), random: flag(args, 'random'), ...(passphrase !== undefined ? { passphrase } : {}) });
+      const r = await removeRecipient(ctx, env, recipientArg(args), {
+        force: flag(args, 'force'),
+        random: flag(args, 'random'),
+        ...(passphrase !== undefined ? { passphrase } : {}),
+      });
       if (flag(args, 'json')) {
-        ctx.io.stdout(json({ env, removed: r.recipient, old_key_id: r.oldKeyId, new_key_id: r.newKeyId, remaining_recipients: r.remaining, key_file: r.keyFile, rotate: r.names }));
+        ctx.io.stdout(
+          json({
+            env,
+            removed: r.recipient,
+            old_key_id: r.oldKeyId,
+            new_key_id: r.newKeyId,
+            remaining_recipients: r.remaining,
+            key_file: r.keyFile,
+            rotate: r.names,
+          }),
+        );
         return;
       }
-      ctx.io.stderr(`hako: removed ${shortRecipient(r.recipient)} from '${env}': key id ${r.oldKeyId} → ${r.newKeyId}, ${plural(r.names.length, 'value')} re-encrypted, ${plural(r.remaining, 'recipient')} rewrapped\n`);
+      ctx.io.stderr(
+        `hako: removed ${shortRecipient(r.recipient)} from '${env}': key id ${r.oldKeyId} → ${r.newKeyId}, ${plural(r.names.length, 'value')} re-encrypted, ${plural(r.remaining, 'recipient')} rewrapped\n`,
+      );
       if (r.keyFile) ctx.io.stderr(`hako: the new key is saved on this machine: ${r.keyFile}\n`);
-      const lines = [`Rotation checklist for '${env}': the removed recipient may have read these values.`, 'Change each one where it is issued, then: hako set NAME --env ' + env, ''];
+      const lines = [
+        `Rotation checklist for '${env}': the removed recipient may have read these values.`,
+        'Change each one where it is issued, then: hako set NAME --env ' + env,
+        '',
+      ];
       for (const name of r.names) lines.push(`  [ ] ${name}`);
       if (r.names.length === 0) lines.push('  (no secrets in this environment)');
       lines.push('', `Also: CI and servers using a key bundle for '${env}' need the new one (hako key export --env ${env}).`);
@@ -118,14 +146,30 @@ export const recipientCommands: CommandSpec[] = [
     async run(ctx, args) {
       const rows = listRecipients(ctx, str(args, 'env'));
       if (flag(args, 'json')) {
-        ctx.io.stdout(json(rows.map((r) => ({ recipient: r.recipient, kind: r.kind, name: r.name, role: r.role, environments: r.environments, added: r.added || null }))));
+        ctx.io.stdout(
+          json(
+            rows.map((r) => ({
+              recipient: r.recipient,
+              kind: r.kind,
+              name: r.name,
+              role: r.role,
+              environments: r.environments,
+              added: r.added || null,
+            })),
+          ),
+        );
         return;
       }
       if (rows.length === 0) {
         ctx.io.stderr('hako: no recipients yet; add one with hako recipients add RECIPIENT --env E\n');
         return;
       }
-      ctx.io.stdout(table([['RECIPIENT', 'KIND', 'NAME', 'ROLE', 'ENVIRONMENTS', 'ADDED'], ...rows.map((r) => [shortRecipient(r.recipient), r.kind, r.name || '-', r.role || '-', r.environments.join(','), r.added || '-'])]));
+      ctx.io.stdout(
+        table([
+          ['RECIPIENT', 'KIND', 'NAME', 'ROLE', 'ENVIRONMENTS', 'ADDED'],
+          ...rows.map((r) => [shortRecipient(r.recipient), r.kind, r.name || '-', r.role || '-', r.environments.join(','), r.added || '-']),
+        ]),
+      );
     },
   },
 ];

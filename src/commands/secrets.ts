@@ -7,7 +7,6 @@ import { readValue } from './input.js';
 import { accessText } from './env.js';
 import { json, table } from './table.js';
 
-
 export const secretCommands: CommandSpec[] = [
   {
     words: ['set'],
@@ -17,26 +16,45 @@ export const secretCommands: CommandSpec[] = [
       'On a terminal the value is asked without echo; otherwise all of stdin is read and one trailing\n' +
       'newline is stripped. Setting the same value again leaves the file unchanged. A missing\n' +
       'environment is created with a random key.',
-    options: { env: envOption, 'from-file': { type: 'string', label: 'PATH', help: 'read the value from a file (exact bytes)' }, json: { type: 'boolean', help: 'print what changed as JSON' } },
+    options: {
+      env: envOption,
+      'from-file': { type: 'string', label: 'PATH', help: 'read the value from a file (exact bytes)' },
+      json: { type: 'boolean', help: 'print what changed as JSON' },
+    },
     positionals: [1, 1],
-    examples: ['hako set DATABASE_URL                      # asks for the value', 'printf %s "$TOKEN" | hako set API_TOKEN --env production', 'hako set TLS_KEY --from-file ./server.key --env staging'],
+    examples: [
+      'hako set DATABASE_URL                      # asks for the value',
+      'printf %s "$TOKEN" | hako set API_TOKEN --env production',
+      'hako set TLS_KEY --from-file ./server.key --env staging',
+    ],
     async run(ctx, args) {
       const name = args.positionals[0]!;
       if (name.includes('=')) {
-        throw new HakoError('E_USAGE', 'values are never taken from the command line (they would end up in shell history and ps)', 'pipe the value instead: printf %s "$VALUE" | hako set NAME');
+        throw new HakoError(
+          'E_USAGE',
+          'values are never taken from the command line (they would end up in shell history and ps)',
+          'pipe the value instead: printf %s "$VALUE" | hako set NAME',
+        );
       }
       const env = defaultEnv(ctx, str(args, 'env'));
       const value = await readValue(ctx, name, str(args, 'from-file'));
       const r = await setSecrets(ctx, env, new Map([[name, value]]));
       if (flag(args, 'json')) ctx.io.stdout(json({ env, name, changed: r.changed.length > 0, created_environment: r.createdEnvironment }));
-      else ctx.io.stderr(r.changed.length ? `hako: set ${name} in '${env}'\n` : `hako: ${name} in '${env}' already has this value; nothing changed\n`);
+      else
+        ctx.io.stderr(
+          r.changed.length ? `hako: set ${name} in '${env}'\n` : `hako: ${name} in '${env}' already has this value; nothing changed\n`,
+        );
     },
   },
   {
     words: ['get'],
     summary: 'print one secret value',
     usage: 'hako get NAME [--env E] [--no-newline | --json]',
-    options: { env: envOption, 'no-newline': { type: 'boolean', short: 'n', help: 'print the value exactly, without a final newline' }, json: { type: 'boolean', help: 'print {"env","name","value"}' } },
+    options: {
+      env: envOption,
+      'no-newline': { type: 'boolean', short: 'n', help: 'print the value exactly, without a final newline' },
+      json: { type: 'boolean', help: 'print {"env","name","value"}' },
+    },
     positionals: [1, 1],
     examples: ['hako get DATABASE_URL', 'psql "$(hako get DATABASE_URL --env staging)"', 'hako get TLS_KEY -n > server.key'],
     async run(ctx, args) {
@@ -56,7 +74,8 @@ export const secretCommands: CommandSpec[] = [
     examples: ['hako rm OLD_TOKEN --env staging', 'hako rm LEGACY_API_KEY --all-envs'],
     async run(ctx, args) {
       const name = args.positionals[0]!;
-      if (flag(args, 'all-envs') && str(args, 'env')) throw new HakoError('E_USAGE', '--env and --all-envs exclude each other', 'give one of them');
+      if (flag(args, 'all-envs') && str(args, 'env'))
+        throw new HakoError('E_USAGE', '--env and --all-envs exclude each other', 'give one of them');
       const from = await removeSecret(ctx, name, flag(args, 'all-envs') ? { allEnvs: true } : { env: defaultEnv(ctx, str(args, 'env')) });
       ctx.io.stderr(`hako: removed ${name} from ${from.map((e) => `'${e}'`).join(', ')}\n`);
     },
@@ -65,15 +84,27 @@ export const secretCommands: CommandSpec[] = [
     words: ['ls'],
     summary: 'list secret names per environment (never values) and which environments open here',
     usage: 'hako ls [--env E] [--json]',
-    options: { env: { ...envOption, help: 'show only this environment', multiple: true }, json: { type: 'boolean', help: 'machine-readable output' } },
-    examples: ['hako ls', 'hako ls --env production', 'hako ls --json | jq ".secrets[] | select(.environments.production == false) | .name"'],
+    options: {
+      env: { ...envOption, help: 'show only this environment', multiple: true },
+      json: { type: 'boolean', help: 'machine-readable output' },
+    },
+    examples: [
+      'hako ls',
+      'hako ls --env production',
+      'hako ls --json | jq ".secrets[] | select(.environments.production == false) | .name"',
+    ],
     async run(ctx, args) {
       const envs = args.values['env'] as string[] | undefined;
       const l = await listSecrets(ctx, envs);
       if (flag(args, 'json')) {
         ctx.io.stdout(
           json({
-            environments: l.environments.map((e) => ({ name: e.name, key_id: e.keyId, opens: e.access.opens, via: e.access.opens ? e.access.kind : null })),
+            environments: l.environments.map((e) => ({
+              name: e.name,
+              key_id: e.keyId,
+              opens: e.access.opens,
+              via: e.access.opens ? e.access.kind : null,
+            })),
             secrets: l.names.map((n) => ({ name: n.name, environments: n.present, declared: n.declared, required: n.required })),
           }),
         );

@@ -7,20 +7,25 @@ import { editEnvironment } from '../services/edit.js';
 import { flag, str, type CommandSpec } from '../cli/command.js';
 import { json } from './table.js';
 
-
 export const transferCommands: CommandSpec[] = [
   {
     words: ['import'],
     summary: 'set many secrets from a dotenv, JSON or YAML file',
     usage: 'hako import FILE [--env E] [--format dotenv|json|yaml]',
-    description: 'The format comes from the extension (.json, .yaml/.yml, else dotenv) or --format. All values\nland in one write, or none do. Values equal to the stored ones keep their ciphertext.',
-    options: { env: envOption, format: { type: 'string', label: 'F', help: 'dotenv, json or yaml' }, json: { type: 'boolean', help: 'print what changed as JSON' } },
+    description:
+      'The format comes from the extension (.json, .yaml/.yml, else dotenv) or --format. All values\nland in one write, or none do. Values equal to the stored ones keep their ciphertext.',
+    options: {
+      env: envOption,
+      format: { type: 'string', label: 'F', help: 'dotenv, json or yaml' },
+      json: { type: 'boolean', help: 'print what changed as JSON' },
+    },
     positionals: [1, 1],
     examples: ['hako import .env --env development', 'hako import secrets.yaml --env staging', 'hako import config.txt --format dotenv'],
     async run(ctx, args) {
       const env = defaultEnv(ctx, str(args, 'env'));
       const r = await importFile(ctx, env, args.positionals[0]!, str(args, 'format'));
-      if (flag(args, 'json')) ctx.io.stdout(json({ env, changed: r.changed, unchanged: r.unchanged, created_environment: r.createdEnvironment }));
+      if (flag(args, 'json'))
+        ctx.io.stdout(json({ env, changed: r.changed, unchanged: r.unchanged, created_environment: r.createdEnvironment }));
       else ctx.io.stderr(`hako: imported into '${env}': ${r.changed.length} changed, ${r.unchanged.length} unchanged\n`);
     },
   },
@@ -28,12 +33,17 @@ export const transferCommands: CommandSpec[] = [
     words: ['export'],
     summary: 'print every value of an environment as dotenv, shell or JSON',
     usage: 'hako export [--env E] [--format dotenv|shell|json]',
-    description: '`--format shell` prints `export NAME=\'value\'` lines that are safe to eval (e.g. in .envrc).',
+    description: "`--format shell` prints `export NAME='value'` lines that are safe to eval (e.g. in .envrc).",
     options: { env: envOption, format: { type: 'string', label: 'F', help: 'dotenv (default), shell or json' } },
-    examples: ['hako export --env staging > .env.staging', 'eval "$(hako export --format shell)"   # in .envrc', 'hako export --format json | jq keys'],
+    examples: [
+      'hako export --env staging > .env.staging',
+      'eval "$(hako export --format shell)"   # in .envrc',
+      'hako export --format json | jq keys',
+    ],
     async run(ctx, args) {
       const format = (str(args, 'format') ?? 'dotenv') as ExportFormat;
-      if (!['dotenv', 'shell', 'json'].includes(format)) throw new HakoError('E_USAGE', `unknown export format '${format}'`, 'use dotenv, shell or json');
+      if (!['dotenv', 'shell', 'json'].includes(format))
+        throw new HakoError('E_USAGE', `unknown export format '${format}'`, 'use dotenv, shell or json');
       if (ctx.io.stdoutIsTTY) ctx.notice('warning: printing secret values to the terminal');
       ctx.io.stdout(await exportEnvironment(ctx, defaultEnv(ctx, str(args, 'env')), format));
     },

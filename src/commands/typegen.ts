@@ -32,19 +32,31 @@ export const typegenCommands: CommandSpec[] = [
     ],
     async run(ctx, args) {
       const lang = str(args, 'lang') ?? 'ts';
-      if (lang !== 'ts' && lang !== 'go') throw new HakoError('E_USAGE', `unknown language '${lang.slice(0, 20)}'`, 'use --lang ts or --lang go');
+      if (lang !== 'ts' && lang !== 'go')
+        throw new HakoError('E_USAGE', `unknown language '${lang.slice(0, 20)}'`, 'use --lang ts or --lang go');
       const goPackage = str(args, 'package');
-      if (goPackage !== undefined && lang !== 'go') throw new HakoError('E_USAGE', '--package is for --lang go', 'drop --package, or add --lang go');
+      if (goPackage !== undefined && lang !== 'go')
+        throw new HakoError('E_USAGE', '--package is for --lang go', 'drop --package, or add --lang go');
       const out = str(args, 'out');
       const check = flag(args, 'check');
-      const r = generateAccessors(ctx, { lang: lang as TypegenLang, ...(out !== undefined ? { out } : {}), ...(goPackage !== undefined ? { goPackage } : {}), check });
+      const r = generateAccessors(ctx, {
+        lang: lang as TypegenLang,
+        ...(out !== undefined ? { out } : {}),
+        ...(goPackage !== undefined ? { goPackage } : {}),
+        check,
+      });
       if (r.path === undefined) {
         ctx.io.stdout(r.text);
         return;
       }
       const shown = relative(ctx.cwd, r.path) || r.path;
       if (flag(args, 'json')) ctx.io.stdout(json({ path: r.path, changed: r.changed, names: r.names }));
-      else if (check) ctx.io.stderr(r.changed ? `hako: ${shown} is out of date; run hako typegen${lang === 'go' ? ' --lang go' : ''} --out ${out}\n` : `hako: ${shown} is up to date\n`);
+      else if (check)
+        ctx.io.stderr(
+          r.changed
+            ? `hako: ${shown} is out of date; run hako typegen${lang === 'go' ? ' --lang go' : ''} --out ${out}\n`
+            : `hako: ${shown} is up to date\n`,
+        );
       else ctx.io.stderr(r.changed ? `hako: wrote ${shown} (${r.names} names)\n` : `hako: ${shown} is up to date\n`);
       return check && r.changed ? { code: 1 } : undefined;
     },

@@ -28,7 +28,13 @@ export interface Delivery {
 }
 
 /** `notice` is told when files cannot be kept in memory (no tmpfs here) and go to disk. */
-export function prepareDelivery(mode: DeliveryMode, env: string, secrets: ReadonlyMap<string, string>, processEnv: NodeJS.ProcessEnv, notice: (message: string) => void): Delivery {
+export function prepareDelivery(
+  mode: DeliveryMode,
+  env: string,
+  secrets: ReadonlyMap<string, string>,
+  processEnv: NodeJS.ProcessEnv,
+  notice: (message: string) => void,
+): Delivery {
   switch (mode) {
     case 'env':
       return { vars: secrets, fd3: false, started() {}, cleanup() {} };
@@ -43,7 +49,10 @@ export function prepareDelivery(mode: DeliveryMode, env: string, secrets: Readon
     }
     case 'files': {
       const { dir, vars } = writeSecretFiles(secrets, processEnv);
-      if (!dir.onTmpfs) notice(`--via files: no memory-backed folder here (set XDG_RUNTIME_DIR); the files are on disk in ${dir.path} until the program ends`);
+      if (!dir.onTmpfs)
+        notice(
+          `--via files: no memory-backed folder here (set XDG_RUNTIME_DIR); the files are on disk in ${dir.path} until the program ends`,
+        );
       return { vars, fd3: false, started() {}, cleanup: () => dir.remove() };
     }
   }

@@ -8,7 +8,10 @@ import { createPrivateDir, type PrivateDir } from './private-dir.js';
 
 export const SECRETS_DIR_VAR = 'HAKO_SECRETS_DIR';
 
-export function writeSecretFiles(secrets: ReadonlyMap<string, string>, processEnv: NodeJS.ProcessEnv): { dir: PrivateDir; vars: Map<string, string> } {
+export function writeSecretFiles(
+  secrets: ReadonlyMap<string, string>,
+  processEnv: NodeJS.ProcessEnv,
+): { dir: PrivateDir; vars: Map<string, string> } {
   const dir = createPrivateDir('hako-run', processEnv);
   try {
     const vars = new Map([[SECRETS_DIR_VAR, dir.path]]);

@@ -119,7 +119,7 @@ export class Matcher {
   longestAt(data: Uint8Array, i: number): Pattern | null {
     const n = data.length;
     if (i + MIN_PATTERN_BYTES > n) return null;
-    const list = this.buckets.get(((data[i]! << 24) | (data[i + 1]! << 16) | (data[i + 2]! << 8) | data[i + 3]!) | 0);
+    const list = this.buckets.get((data[i]! << 24) | (data[i + 1]! << 16) | (data[i + 2]! << 8) | data[i + 3]! | 0);
     if (!list) return null;
     for (const p of list) {
       const len = p.bytes.length;
@@ -137,7 +137,7 @@ export class Matcher {
     const t = (data[i]! << 16) | (data[i + 1]! << 8) | data[i + 2]!;
     if ((this.tri[t >>> 3]! & (1 << (t & 7))) === 0) return false;
     if (r === 3) return true; // every pattern is longer than 3 bytes
-    const list = this.buckets.get(((data[i]! << 24) | (data[i + 1]! << 16) | (data[i + 2]! << 8) | data[i + 3]!) | 0);
+    const list = this.buckets.get((data[i]! << 24) | (data[i + 1]! << 16) | (data[i + 2]! << 8) | data[i + 3]! | 0);
     if (!list) return false;
     for (const p of list) {
       if (p.bytes.length > r && equalAt(data, i, p.bytes, MIN_PATTERN_BYTES, r)) return true;

@@ -4,7 +4,20 @@
  * files 0600 or 0400. Removal overwrites each file before unlinking it; it is idempotent, so
  * exit paths and signal handlers may all call it.
  */
-import { accessSync, closeSync, constants, fstatSync, mkdtempSync, openSync, readdirSync, rmdirSync, statSync, unlinkSync, writeSync, chmodSync } from 'node:fs';
+import {
+  accessSync,
+  closeSync,
+  constants,
+  fstatSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  rmdirSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+  chmodSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HakoError } from '../core/errors.js';
@@ -42,7 +55,11 @@ export function createPrivateDir(prefix: string, env: NodeJS.ProcessEnv = proces
     path = mkdtempSync(join(base, `${prefix}-`));
     chmodSync(path, 0o700);
   } catch (err) {
-    throw new HakoError('E_IO', `cannot create a private folder in ${base}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, 'set XDG_RUNTIME_DIR to a writable folder');
+    throw new HakoError(
+      'E_IO',
+      `cannot create a private folder in ${base}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+      'set XDG_RUNTIME_DIR to a writable folder',
+    );
   }
   let removed = false;
   return {

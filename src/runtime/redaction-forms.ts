@@ -31,12 +31,27 @@ export function redactionForms(value: string): Buffer[] {
   const base64 = raw.toString('base64');
   const base64url = raw.toString('base64url');
   const hex = raw.toString('hex');
-  const spellings = [value, base64, base64.replace(/=+$/, ''), base64url, base64url + '='.repeat((4 - (base64url.length % 4)) % 4), hex, hex.toUpperCase()];
+  const spellings = [
+    value,
+    base64,
+    base64.replace(/=+$/, ''),
+    base64url,
+    base64url + '='.repeat((4 - (base64url.length % 4)) % 4),
+    hex,
+    hex.toUpperCase(),
+  ];
   // Letters, digits and -._~ need no URL or JSON escaping: those spellings are the value.
   if (!UNRESERVED.test(value)) {
     const json = JSON.stringify(value).slice(1, -1);
     const jsonAscii = json.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-    spellings.push(encodeURIComponent(value), new URLSearchParams([['', value]]).toString().slice(1), strictPercentEncode(raw), json, jsonAscii, jsonAscii.replace(/\//g, '\\/'));
+    spellings.push(
+      encodeURIComponent(value),
+      new URLSearchParams([['', value]]).toString().slice(1),
+      strictPercentEncode(raw),
+      json,
+      jsonAscii,
+      jsonAscii.replace(/\//g, '\\/'),
+    );
   }
   const seen = new Set<string>();
   const out: Buffer[] = [];
@@ -52,7 +67,14 @@ export function redactionForms(value: string): Buffer[] {
 function strictPercentEncode(raw: Buffer): string {
   let out = '';
   for (const b of raw) {
-    const unreserved = (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || b === 0x2d || b === 0x2e || b === 0x5f || b === 0x7e;
+    const unreserved =
+      (b >= 0x30 && b <= 0x39) ||
+      (b >= 0x41 && b <= 0x5a) ||
+      (b >= 0x61 && b <= 0x7a) ||
+      b === 0x2d ||
+      b === 0x2e ||
+      b === 0x5f ||
+      b === 0x7e;
     out += unreserved ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
   }
   return out;

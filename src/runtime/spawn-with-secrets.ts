@@ -80,7 +80,10 @@ export async function spawnWithSecrets(req: SpawnRequest): Promise<ChildExit> {
       const brokenPipe = () => {
         if (running.exitCode === null && running.signalCode === null) running.kill('SIGPIPE');
       };
-      relays.push(relayOutput(child.stdout!, req.redaction.stdout, redactor, brokenPipe), relayOutput(child.stderr!, req.redaction.stderr, redactor, brokenPipe));
+      relays.push(
+        relayOutput(child.stdout!, req.redaction.stdout, redactor, brokenPipe),
+        relayOutput(child.stderr!, req.redaction.stderr, redactor, brokenPipe),
+      );
     }
     const result = await exited;
     cleanup();
@@ -105,11 +108,23 @@ function startError(err: NodeJS.ErrnoException, command: string): HakoError {
   const shown = JSON.stringify(command.length > 80 ? `${command.slice(0, 80)}…` : command);
   switch (err.code) {
     case 'ENOENT':
-      return new HakoError('E_NO_COMMAND', `command not found: ${shown}`, 'check the name and your PATH; the command comes after --, e.g. hako run -- node app.js');
+      return new HakoError(
+        'E_NO_COMMAND',
+        `command not found: ${shown}`,
+        'check the name and your PATH; the command comes after --, e.g. hako run -- node app.js',
+      );
     case 'EACCES':
-      return new HakoError('E_CHILD', `cannot run ${shown}: permission denied`, 'make it executable (chmod +x) or run it through its interpreter');
+      return new HakoError(
+        'E_CHILD',
+        `cannot run ${shown}: permission denied`,
+        'make it executable (chmod +x) or run it through its interpreter',
+      );
     case 'E2BIG':
-      return new HakoError('E_CHILD', `cannot run ${shown}: the secrets are too large for environment variables`, 'use --via fd3 or --via files');
+      return new HakoError(
+        'E_CHILD',
+        `cannot run ${shown}: the secrets are too large for environment variables`,
+        'use --via fd3 or --via files',
+      );
     default:
       return new HakoError('E_CHILD', `cannot run ${shown} (${err.code ?? 'error'})`, 'check the command and its permissions');
   }

@@ -46,7 +46,11 @@ export async function editEnvironment(ctx: EditContext, env: string): Promise<Ed
         after = readEdited(path);
         break;
       } catch (err) {
-        if (isHakoError(err) && (err.code === 'E_FORMAT' || err.code === 'E_INVALID_NAME' || err.code === 'E_INVALID_VALUE') && ctx.confirm) {
+        if (
+          isHakoError(err) &&
+          (err.code === 'E_FORMAT' || err.code === 'E_INVALID_NAME' || err.code === 'E_INVALID_VALUE') &&
+          ctx.confirm
+        ) {
           const again = await ctx.confirm(`${err.message}. Reopen the editor? [Y/n] `);
           signals.throwIfStopped();
           if (again) continue;
@@ -141,12 +145,21 @@ function runEditor(editor: string, path: string, env: NodeJS.ProcessEnv, signals
     };
     child.on('error', (err) => {
       done();
-      reject(new HakoError('E_EDITOR', `cannot start the editor (${(err as NodeJS.ErrnoException).code ?? 'error'})`, 'set $EDITOR to your editor, e.g. EDITOR=nano'));
+      reject(
+        new HakoError(
+          'E_EDITOR',
+          `cannot start the editor (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+          'set $EDITOR to your editor, e.g. EDITOR=nano',
+        ),
+      );
     });
     child.on('exit', (code, signal) => {
       done();
       if (signal) reject(new HakoError('E_INTERRUPTED', `the editor was stopped by ${signal}; nothing was written`, 'run hako edit again'));
-      else if (code !== 0) reject(new HakoError('E_EDITOR', `the editor exited with code ${code}; nothing was written`, 'save and quit normally to apply changes'));
+      else if (code !== 0)
+        reject(
+          new HakoError('E_EDITOR', `the editor exited with code ${code}; nothing was written`, 'save and quit normally to apply changes'),
+        );
       else resolve();
     });
   });

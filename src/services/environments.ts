@@ -23,7 +23,12 @@ export interface NewEnvironment {
 }
 
 /** Makes a new key (random, or from a passphrase), saves its key file, returns the record. */
-export async function makeEnvironment(ctx: ServiceContext, name: string, passphrase?: string, kdf: KdfParams = DEFAULT_KDF): Promise<NewEnvironment> {
+export async function makeEnvironment(
+  ctx: ServiceContext,
+  name: string,
+  passphrase?: string,
+  kdf: KdfParams = DEFAULT_KDF,
+): Promise<NewEnvironment> {
   const keyId = newKeyId();
   const key = passphrase === undefined ? newEnvironmentKey() : await deriveKeyFromPassphrase(passphrase, keyId, kdf);
   const cipher = new EnvironmentCipher(name, keyId, key);
@@ -46,7 +51,11 @@ export async function addEnvironment(ctx: ServiceContext, name: string, passphra
 }
 
 function exists(name: string): HakoError {
-  return new HakoError('E_EXISTS', `environment '${name}' already exists`, `list environments with hako env ls; rotate its key with hako key rotate --env ${name}`);
+  return new HakoError(
+    'E_EXISTS',
+    `environment '${name}' already exists`,
+    `list environments with hako env ls; rotate its key with hako key rotate --env ${name}`,
+  );
 }
 
 export async function removeEnvironment(ctx: ServiceContext, name: string): Promise<{ keyId: string; secrets: number }> {
@@ -60,9 +69,7 @@ export async function removeEnvironment(ctx: ServiceContext, name: string): Prom
   return result;
 }
 
-export type Access =
-  | { opens: true; kind: KeySourceKind; label: string }
-  | { opens: false; code: string; reason: string };
+export type Access = { opens: true; kind: KeySourceKind; label: string } | { opens: false; code: string; reason: string };
 
 /** Whether this machine can open an environment, without prompting anyone. */
 export async function probeAccess(ctx: ServiceContext, file: SecretsFile, env: string): Promise<Access> {
@@ -100,4 +107,3 @@ export async function listEnvironments(ctx: ServiceContext): Promise<Environment
   }
   return out;
 }
-

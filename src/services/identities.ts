@@ -85,7 +85,10 @@ export async function whoAmI(ctx: ServiceContext): Promise<WhoAmI> {
     }
     identities.push(report);
   }
-  const locked = set.locked.map((l) => ({ ...l, recipientOf: envs.filter(([, r]) => entriesByRecipient(r.recipients).has(l.recipient)).map(([e]) => e) }));
+  const locked = set.locked.map((l) => ({
+    ...l,
+    recipientOf: envs.filter(([, r]) => entriesByRecipient(r.recipients).has(l.recipient)).map(([e]) => e),
+  }));
   const problems = set.problems.map((p) => (p.hint ? { message: p.message, hint: p.hint } : { message: p.message }));
   return { identities, locked, skipped: set.skipped, problems, looked: set.looked, inProject: file !== null };
 }

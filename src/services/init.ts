@@ -9,7 +9,12 @@ import type { ServiceContext } from './context.js';
 
 export function initProject(ctx: ServiceContext): { root: string; file: string; created: boolean } {
   const root = findGitRoot(ctx.cwd);
-  if (!root) throw new HakoError('E_NOT_GIT', `${ctx.cwd} is not inside a git repository`, 'run `git init` first; hako keeps its file in your repository');
+  if (!root)
+    throw new HakoError(
+      'E_NOT_GIT',
+      `${ctx.cwd} is not inside a git repository`,
+      'run `git init` first; hako keeps its file in your repository',
+    );
   const file = join(root, SECRETS_FILE_NAME);
   if (existsSync(file)) {
     parseSecretsFile(readSecretsText({ root, file })); // an existing file must be valid

@@ -60,11 +60,19 @@ export async function importKeyBundle(ctx: ServiceContext, text: string, onlyEnv
   }
   const [env, record] = matches[0]!;
   if (onlyEnv !== undefined && onlyEnv !== env) {
-    throw new HakoError('E_BUNDLE', `this bundle opens environment '${env}', not '${onlyEnv}'`, `import it without --env, or with --env ${env}`);
+    throw new HakoError(
+      'E_BUNDLE',
+      `this bundle opens environment '${env}', not '${onlyEnv}'`,
+      `import it without --env, or with --env ${env}`,
+    );
   }
   const cipher = new EnvironmentCipher(env, record.keyId, bundle.key);
   if (!cipher.opensCheck(record.check)) {
-    throw new HakoError('E_WRONG_KEY', `the bundle's key does not open environment '${env}'`, 'the bundle was damaged or forged; export it again');
+    throw new HakoError(
+      'E_WRONG_KEY',
+      `the bundle's key does not open environment '${env}'`,
+      'the bundle was damaged or forged; export it again',
+    );
   }
   return saveVerifiedKey(ctx, env, record.keyId, bundle.key);
 }
@@ -78,7 +86,11 @@ export async function importPassphrase(ctx: ServiceContext, env: string, passphr
   }
   const key = await deriveKeyFromPassphrase(passphrase, record.keyId, record.passphrase);
   if (!new EnvironmentCipher(env, record.keyId, key).opensCheck(record.check)) {
-    throw new HakoError('E_WRONG_KEY', `wrong passphrase for environment '${env}'`, 'check the passphrase with your team; nothing was saved');
+    throw new HakoError(
+      'E_WRONG_KEY',
+      `wrong passphrase for environment '${env}'`,
+      'check the passphrase with your team; nothing was saved',
+    );
   }
   return saveVerifiedKey(ctx, env, record.keyId, key);
 }
@@ -146,4 +158,3 @@ export async function rotateKey(ctx: ServiceContext, env: string, passphrase?: s
     keyKind: next.passphrase ? 'passphrase' : 'random',
   };
 }
-

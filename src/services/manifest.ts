@@ -28,7 +28,11 @@ export interface DeclareResult {
 export async function declareSecret(ctx: ServiceContext, name: string, req: DeclareRequest): Promise<DeclareResult> {
   assertSecretName(name);
   if (req.description !== undefined && (req.description.length > MAX_DESCRIPTION || /[\u0000-\u001f\u007f]/.test(req.description))) {
-    throw new HakoError('E_USAGE', `the description must be one line of at most ${MAX_DESCRIPTION} characters`, 'shorten it, without newlines or control characters');
+    throw new HakoError(
+      'E_USAGE',
+      `the description must be one line of at most ${MAX_DESCRIPTION} characters`,
+      'shorten it, without newlines or control characters',
+    );
   }
   const { result, written } = await updateSecretsFile(ctx, findProject(ctx.cwd), (file) => {
     const old = file.schema.get(name);

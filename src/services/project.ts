@@ -7,7 +7,13 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { HakoError } from '../core/errors.js';
-import { encodeSecretsFile, parseSecretsFile, SECRETS_FILE_NAME, type EnvironmentRecord, type SecretsFile } from '../core/formats/secrets-file.js';
+import {
+  encodeSecretsFile,
+  parseSecretsFile,
+  SECRETS_FILE_NAME,
+  type EnvironmentRecord,
+  type SecretsFile,
+} from '../core/formats/secrets-file.js';
 import { writeFileAtomic } from '../core/fs/atomic-write.js';
 import { withFileLock } from '../core/fs/lock.js';
 import { resolveKey, type OpenedEnvironment } from '../core/keys/resolve-key.js';
@@ -28,7 +34,11 @@ export function findProject(cwd: string): Project {
     if (parent === dir) break;
     dir = parent;
   }
-  throw new HakoError('E_NO_PROJECT', `no ${SECRETS_FILE_NAME} in ${cwd} or any folder above it`, 'run `hako init` at the root of your git repository');
+  throw new HakoError(
+    'E_NO_PROJECT',
+    `no ${SECRETS_FILE_NAME} in ${cwd} or any folder above it`,
+    'run `hako init` at the root of your git repository',
+  );
 }
 
 /** The git work tree containing `cwd` (found without running git), or null. */
@@ -46,7 +56,11 @@ export function readSecretsText(project: Project): string {
   try {
     return readFileSync(project.file, 'utf8');
   } catch (err) {
-    throw new HakoError('E_IO', `cannot read ${project.file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, 'check the file exists and is readable');
+    throw new HakoError(
+      'E_IO',
+      `cannot read ${project.file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+      'check the file exists and is readable',
+    );
   }
 }
 

@@ -16,7 +16,14 @@ import { assertEnvName } from '../core/names.js';
 import { newEnvironmentKey, newKeyId } from '../core/crypto/random.js';
 import { DEFAULT_KDF, deriveKeyFromPassphrase } from '../core/crypto/argon2id.js';
 import type { EnvironmentRecord, SecretsFile } from '../core/formats/secrets-file.js';
-import { encodeRecipientsDoc, parseRecipientsDoc, RECIPIENTS_DOC_NAME, UNSAFE_CELL, type RecipientMeta, type RecipientRow } from '../core/formats/recipients-doc.js';
+import {
+  encodeRecipientsDoc,
+  parseRecipientsDoc,
+  RECIPIENTS_DOC_NAME,
+  UNSAFE_CELL,
+  type RecipientMeta,
+  type RecipientRow,
+} from '../core/formats/recipients-doc.js';
 import { writeFileAtomic } from '../core/fs/atomic-write.js';
 import { withFileLock } from '../core/fs/lock.js';
 import { canonicalRecipient, parseRecipient, type RecipientKind } from '../core/keys/age-recipient.js';
@@ -92,10 +99,18 @@ export async function removeRecipient(ctx: ServiceContext, env: string, text: st
   const record = requireEnvironment(file, env);
   const stored = findStored(record, text);
   if (stored === null) {
-    throw new HakoError('E_NO_RECIPIENT', `that recipient has no access to environment '${env}'`, `list who has: hako recipients ls --env ${env}`);
+    throw new HakoError(
+      'E_NO_RECIPIENT',
+      `that recipient has no access to environment '${env}'`,
+      `list who has: hako recipients ls --env ${env}`,
+    );
   }
   if (record.passphrase && opts.passphrase === undefined && !opts.random) {
-    throw new HakoError('E_USAGE', `environment '${env}' uses a passphrase, and removing a recipient replaces its key`, 'give --passphrase to derive the new key from a new passphrase, or --random to switch to a random key');
+    throw new HakoError(
+      'E_USAGE',
+      `environment '${env}' uses a passphrase, and removing a recipient replaces its key`,
+      'give --passphrase to derive the new key from a new passphrase, or --random to switch to a random key',
+    );
   }
   const remaining = [...record.recipients.keys()].filter((r) => r !== stored);
   const passphraseLeft = opts.passphrase !== undefined;
@@ -110,14 +125,26 @@ export async function removeRecipient(ctx: ServiceContext, env: string, text: st
   const old = await openOrExplain(ctx, file, env, 'removing a recipient');
 
   const keyId = newKeyId();
-  const next: NextKey = { keyId, key: passphraseLeft ? await deriveKeyFromPassphrase(opts.passphrase!, keyId, record.passphrase ?? DEFAULT_KDF) : newEnvironmentKey() };
+  const next: NextKey = {
+    keyId,
+    key: passphraseLeft ? await deriveKeyFromPassphrase(opts.passphrase!, keyId, record.passphrase ?? DEFAULT_KDF) : newEnvironmentKey(),
+  };
   if (passphraseLeft) next.passphrase = record.passphrase ?? DEFAULT_KDF;
   // This machine keeps its way in if it came by key file; with nobody else left it must.
   const needsKeyFile = old.kind === 'key-file' || (remaining.length === 0 && !passphraseLeft);
   const keyFile = needsKeyFile ? writeKeyFile(keyId, next.key, ctx.env) : null; // before secrets.json: never a lost key
   const names = await rekeyEnvironment(ctx, project, env, old, record, next, remaining);
   const doc = await syncRecipientsDoc(ctx, project, new Map());
-  return { env, recipient: canonicalRecipient(stored) ?? stored, oldKeyId: old.cipher.keyId, newKeyId: keyId, names, remaining: remaining.length, keyFile, doc };
+  return {
+    env,
+    recipient: canonicalRecipient(stored) ?? stored,
+    oldKeyId: old.cipher.keyId,
+    newKeyId: keyId,
+    names,
+    remaining: remaining.length,
+    keyFile,
+    doc,
+  };
 }
 
 export interface RecipientListing extends RecipientRow {
@@ -156,7 +183,11 @@ function readDocMeta(project: Project): Map<string, RecipientMeta> {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new HakoError('E_IO', `cannot read ${RECIPIENTS_DOC_NAME}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, 'check the file is readable');
+    throw new HakoError(
+      'E_IO',
+      `cannot read ${RECIPIENTS_DOC_NAME}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+      'check the file is readable',
+    );
   }
   return parseRecipientsDoc(text);
 }
@@ -220,7 +251,11 @@ function checkLabel(value: string | undefined, what: string, max: number): strin
   if (value === undefined) return undefined;
   const v = value.trim();
   if (v.length > max || UNSAFE_CELL.test(v)) {
-    throw new HakoError('E_USAGE', `the ${what} must be one line of at most ${max} characters`, `e.g. --name "Ravi <ravi@example.com>" --role engineer`);
+    throw new HakoError(
+      'E_USAGE',
+      `the ${what} must be one line of at most ${max} characters`,
+      `e.g. --name "Ravi <ravi@example.com>" --role engineer`,
+    );
   }
   return v;
 }
@@ -243,5 +278,9 @@ async function openOrExplain(ctx: ServiceContext, file: SecretsFile, env: string
 }
 
 function alreadyThere(env: string, recipient: string): HakoError {
-  return new HakoError('E_EXISTS', `${recipient.slice(0, 24)}… already has access to environment '${env}'`, `nothing was changed; list recipients with hako recipients ls --env ${env}`);
+  return new HakoError(
+    'E_EXISTS',
+    `${recipient.slice(0, 24)}… already has access to environment '${env}'`,
+    `nothing was changed; list recipients with hako recipients ls --env ${env}`,
+  );
 }

@@ -56,5 +56,9 @@ function sameRecipients(a: EnvironmentRecord, b: EnvironmentRecord): boolean {
 }
 
 export function changedMeanwhile(env: string): HakoError {
-  return new HakoError('E_LOCKED', `environment '${env}' changed while this command ran (another rotation or recipient change)`, 'nothing was written; run the command again');
+  return new HakoError(
+    'E_LOCKED',
+    `environment '${env}' changed while this command ran (another rotation or recipient change)`,
+    'nothing was written; run the command again',
+  );
 }

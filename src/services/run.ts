@@ -35,7 +35,8 @@ export async function runWithSecrets(ctx: ServiceContext, req: RunRequest): Prom
   const secrets = await openRecord(ctx, file, req.env);
 
   const out = req.output;
-  const redaction = out && [...secrets.values()].some(isRedactable) ? { stdout: out.stdout, stderr: out.stderr, matcher: () => matcherFor(secrets) } : null;
+  const redaction =
+    out && [...secrets.values()].some(isRedactable) ? { stdout: out.stdout, stderr: out.stderr, matcher: () => matcherFor(secrets) } : null;
   return spawnWithSecrets({
     command: req.command,
     args: req.args,

@@ -26,7 +26,11 @@ export function valueFromBytes(bytes: Uint8Array, name: string): string {
   try {
     value = UTF8.decode(bytes);
   } catch {
-    throw new HakoError('E_INVALID_VALUE', `the value for ${name} is not valid UTF-8`, 'store binary data base64-encoded (base64 < file | hako set NAME)');
+    throw new HakoError(
+      'E_INVALID_VALUE',
+      `the value for ${name} is not valid UTF-8`,
+      'store binary data base64-encoded (base64 < file | hako set NAME)',
+    );
   }
   assertStorable(value, name);
   return value;
@@ -37,11 +41,19 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
 
 export function assertStorable(value: string, name: string): void {
   if (value.includes('\0')) {
-    throw new HakoError('E_INVALID_VALUE', `the value for ${name} contains a NUL byte, which no environment variable can hold`, 'store binary data base64-encoded');
+    throw new HakoError(
+      'E_INVALID_VALUE',
+      `the value for ${name} contains a NUL byte, which no environment variable can hold`,
+      'store binary data base64-encoded',
+    );
   }
   // Stored as UTF-8, such a value would silently come back with U+FFFD in its place.
   if (LONE_SURROGATE.test(value)) {
-    throw new HakoError('E_INVALID_VALUE', `the value for ${name} is not valid Unicode (a lone surrogate escape such as \\ud800)`, 'write the character itself, or store binary data base64-encoded');
+    throw new HakoError(
+      'E_INVALID_VALUE',
+      `the value for ${name} is not valid Unicode (a lone surrogate escape such as \\ud800)`,
+      'write the character itself, or store binary data base64-encoded',
+    );
   }
 }
 
@@ -124,12 +136,18 @@ function noSecret(env: string, name: string, record: EnvironmentRecord): HakoErr
   return new HakoError(
     'E_NO_SECRET',
     `no secret ${name} in environment '${env}'`,
-    record.secrets.size ? `list names with hako ls --env ${env}; set it with hako set ${name} --env ${env}` : `set it with hako set ${name} --env ${env}`,
+    record.secrets.size
+      ? `list names with hako ls --env ${env}; set it with hako set ${name} --env ${env}`
+      : `set it with hako set ${name} --env ${env}`,
   );
 }
 
 /** Opens every value of an environment; any failure stops everything (fail closed). */
-export async function revealEnvironment(ctx: ServiceContext, env: string, project: Project = findProject(ctx.cwd)): Promise<Map<string, string>> {
+export async function revealEnvironment(
+  ctx: ServiceContext,
+  env: string,
+  project: Project = findProject(ctx.cwd),
+): Promise<Map<string, string>> {
   assertEnvName(env);
   return openRecord(ctx, loadSecretsFile(project), env);
 }

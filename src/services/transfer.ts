@@ -14,7 +14,8 @@ import { revealEnvironment, setSecrets, valueFromBytes, type SetResult } from '.
 import type { ServiceContext } from './context.js';
 
 export function importFormatOf(path: string, flag?: string): ImportFormat {
-  const f = flag ?? ({ '.json': 'json', '.yaml': 'yaml', '.yml': 'yaml' } as Record<string, string>)[extname(path).toLowerCase()] ?? 'dotenv';
+  const f =
+    flag ?? ({ '.json': 'json', '.yaml': 'yaml', '.yml': 'yaml' } as Record<string, string>)[extname(path).toLowerCase()] ?? 'dotenv';
   if (f !== 'dotenv' && f !== 'json' && f !== 'yaml') {
     throw new HakoError('E_USAGE', `unknown import format '${f}'`, 'use --format dotenv, json or yaml');
   }
@@ -38,7 +39,10 @@ export async function parseImport(bytes: Buffer, format: ImportFormat, what: str
   if (bad.length) {
     throw new HakoError(
       'E_INVALID_NAME',
-      `${what}: ${bad.length} invalid secret name(s): ${bad.slice(0, 10).map((n) => displayName(n)).join(', ')}`,
+      `${what}: ${bad.length} invalid secret name(s): ${bad
+        .slice(0, 10)
+        .map((n) => displayName(n))
+        .join(', ')}`,
       'secret names are upper-case letters, digits and "_", e.g. DATABASE_URL',
     );
   }

@@ -14,9 +14,45 @@
 import { HakoError } from '../core/errors.js';
 
 export const GO_INITIALISMS: ReadonlySet<string> = new Set([
-  'ACL', 'API', 'ARN', 'AWS', 'CA', 'CPU', 'CSRF', 'CSS', 'DB', 'DNS', 'DSN', 'GCP', 'GPG', 'HMAC', 'HTML', 'HTTP',
-  'HTTPS', 'ID', 'IP', 'JSON', 'JWT', 'KMS', 'OTP', 'RPC', 'SDK', 'SMTP', 'SQL', 'SSH', 'SSL', 'SSO', 'TCP', 'TLS',
-  'TTL', 'UDP', 'UI', 'URI', 'URL', 'UUID', 'XML',
+  'ACL',
+  'API',
+  'ARN',
+  'AWS',
+  'CA',
+  'CPU',
+  'CSRF',
+  'CSS',
+  'DB',
+  'DNS',
+  'DSN',
+  'GCP',
+  'GPG',
+  'HMAC',
+  'HTML',
+  'HTTP',
+  'HTTPS',
+  'ID',
+  'IP',
+  'JSON',
+  'JWT',
+  'KMS',
+  'OTP',
+  'RPC',
+  'SDK',
+  'SMTP',
+  'SQL',
+  'SSH',
+  'SSL',
+  'SSO',
+  'TCP',
+  'TLS',
+  'TTL',
+  'UDP',
+  'UI',
+  'URI',
+  'URL',
+  'UUID',
+  'XML',
 ]);
 
 /** Methods of the generated type that keep values out of fmt and encoding/json. */
@@ -39,12 +75,17 @@ export function goNames(names: readonly string[]): Map<string, string> {
   for (const name of names) {
     const id = goName(name);
     if (id === '') problems.push(`${name} has no letter or digit`);
-    else if (GO_RESERVED.has(id)) problems.push(`${name} would become ${id}, a method the Go type needs to keep values out of fmt and JSON`);
+    else if (GO_RESERVED.has(id))
+      problems.push(`${name} would become ${id}, a method the Go type needs to keep values out of fmt and JSON`);
     byId.set(id, [...(byId.get(id) ?? []), name]);
   }
   for (const [id, group] of byId) if (id !== '' && group.length > 1) problems.push(`${group.join(' and ')} would all become ${id}`);
   if (problems.length > 0) {
-    throw new HakoError('E_INVALID_NAME', `these secret names cannot be Go methods: ${problems.join('; ')}`, 'rename one of each (hako set NEW_NAME, then hako rm OLD_NAME --all-envs), then run hako typegen again');
+    throw new HakoError(
+      'E_INVALID_NAME',
+      `these secret names cannot be Go methods: ${problems.join('; ')}`,
+      'rename one of each (hako set NEW_NAME, then hako rm OLD_NAME --all-envs), then run hako typegen again',
+    );
   }
   return new Map(names.map((n) => [n, goName(n)]));
 }

@@ -41,5 +41,8 @@ export function byteOrder(a: string, b: string): number {
  * from a reader, or be refused by a compiler. Each language escapes its own comment closer.
  */
 export function commentText(s: string): string {
-  return s.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/gu, ' ').replace(/\s+/g, ' ').trim();
+  return s
+    .replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/gu, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
 }

@@ -26,11 +26,13 @@ export const anyChar = fc.oneof(
 export const anyString = (maxLength = 40) => fc.string({ unit: anyChar, maxLength });
 
 /** Text a person could store as a secret: any Unicode scalar except NUL. */
-export const storableValue = fc.oneof(
-  fc.string({ unit: 'binary', maxLength: 60 }),
-  fc.string({ unit: 'grapheme', maxLength: 30 }),
-  fc.string({ unit: charOf(' \t\n\r"\'\\$#=`\u00a0\u2028\ufeffxA0'), maxLength: 20 }),
-).map((s) => s.replace(/\0/g, ''));
+export const storableValue = fc
+  .oneof(
+    fc.string({ unit: 'binary', maxLength: 60 }),
+    fc.string({ unit: 'grapheme', maxLength: 30 }),
+    fc.string({ unit: charOf(' \t\n\r"\'\\$#=`\u00a0\u2028\ufeffxA0'), maxLength: 20 }),
+  )
+  .map((s) => s.replace(/\0/g, ''));
 
 export const envName = word(LOWER, `${LOWER}${DIGITS}-`, 14);
 export const secretName = word(`${UPPER}_`, `${UPPER}${DIGITS}_`, 20);
@@ -45,9 +47,12 @@ export const kdfParams: fc.Arbitrary<KdfParams> = fc
 /** A recipient line as the format allows it: printable ASCII, no leading space. */
 export const recipient = fc.oneof(
   fc.string({ unit: charOf('023456789acdefghjklmnpqrstuvwxyz'), minLength: 10, maxLength: 62 }).map((s) => `age1${s}`),
-  fc.tuple(charOf('!#$%&()*+-./:;<=>?@[]^_{|}~AZaz09'), fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 60 })).map(
-    ([a, b]) => a + b,
-  ),
+  fc
+    .tuple(
+      charOf('!#$%&()*+-./:;<=>?@[]^_{|}~AZaz09'),
+      fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 60 }),
+    )
+    .map(([a, b]) => a + b),
 );
 
 const uniqueMap = <V>(key: fc.Arbitrary<string>, value: fc.Arbitrary<V>, maxLength: number) =>
@@ -82,9 +87,55 @@ export const valueMap = uniqueMap(secretName, storableValue, 8);
 
 /** Fragments that parsers of these formats treat specially. */
 const FRAGMENTS = [
-  '"', "'", '{', '}', '[', ']', ',', ':', '\\', '\\u', '\\ud800', 'null', 'true', '1e999', '-0', '0x10', '\u0000', '\ufeff',
-  '\ud800', '\n', '\r', '\r\n', ' ', '\t', '=', '#', ' #', 'export ', '&a ', '*a', '<<: ', '!!binary ', '---\n', '%YAML 1.1\n', '? ',
-  '- ', '|\n', '>\n', '__proto__', 'constructor', 'v1:', 'hako-key:', 'hako-key:1:', 'hako-key:2:', '=', '==', 'age1', '$', '${A}',
+  '"',
+  "'",
+  '{',
+  '}',
+  '[',
+  ']',
+  ',',
+  ':',
+  '\\',
+  '\\u',
+  '\\ud800',
+  'null',
+  'true',
+  '1e999',
+  '-0',
+  '0x10',
+  '\u0000',
+  '\ufeff',
+  '\ud800',
+  '\n',
+  '\r',
+  '\r\n',
+  ' ',
+  '\t',
+  '=',
+  '#',
+  ' #',
+  'export ',
+  '&a ',
+  '*a',
+  '<<: ',
+  '!!binary ',
+  '---\n',
+  '%YAML 1.1\n',
+  '? ',
+  '- ',
+  '|\n',
+  '>\n',
+  '__proto__',
+  'constructor',
+  'v1:',
+  'hako-key:',
+  'hako-key:1:',
+  'hako-key:2:',
+  '=',
+  '==',
+  'age1',
+  '$',
+  '${A}',
 ];
 
 type Edit = { kind: number; at: number; len: number; text: string };
@@ -109,7 +160,7 @@ function applyEdit(s: string, e: Edit): string {
     case 4: // truncate
       return s.slice(0, at);
     default: // flip one bit of a code unit
-      return at < s.length ? s.slice(0, at) + String.fromCharCode(s.charCodeAt(at) ^ (1 << e.len % 16)) + s.slice(at + 1) : s;
+      return at < s.length ? s.slice(0, at) + String.fromCharCode(s.charCodeAt(at) ^ (1 << (e.len % 16))) + s.slice(at + 1) : s;
   }
 }
 
@@ -131,7 +182,26 @@ const treeEdit = fc.record({
   pick: fc.nat(),
   kind: fc.integer({ min: 0, max: 3 }),
   value: fc.oneof(fc.jsonValue({ maxDepth: 2 }) as fc.Arbitrary<Json>, token, keyId, envName, secretName, fc.constant(1), fc.constant(2)),
-  key: fc.oneof(secretName, envName, fc.constantFrom('__proto__', 'version', 'check', 'key_id', 'secrets', 'env', 'id', 'key', '', 'a\nhako: error: forged', '\u001b[2J', 'x\u202ey', '\u009b31m'), anyString(8)),
+  key: fc.oneof(
+    secretName,
+    envName,
+    fc.constantFrom(
+      '__proto__',
+      'version',
+      'check',
+      'key_id',
+      'secrets',
+      'env',
+      'id',
+      'key',
+      '',
+      'a\nhako: error: forged',
+      '\u001b[2J',
+      'x\u202ey',
+      '\u009b31m',
+    ),
+    anyString(8),
+  ),
 });
 
 /** 1–3 edits of the JSON tree of a valid encoding, re-serialised (pretty or compact). */
@@ -145,7 +215,8 @@ export function treeMutated(base: fc.Arbitrary<string>): fc.Arbitrary<string> {
         root = e.kind === 0 ? (e.value as Json) : root;
         continue;
       }
-      const parent = path.slice(0, -1).reduce<Json>((o, k) => (o as Record<string, Json>)[k as string]!, root) as Record<string, Json> | Json[];
+      const parent = path.slice(0, -1).reduce<Json>((o, k) => (o as Record<string, Json>)[k as string]!, root) as
+        Record<string, Json> | Json[];
       const last = path[path.length - 1]!;
       if (Array.isArray(parent)) parent[last as number] = e.value as Json;
       else if (e.kind === 0) parent[last as string] = e.value as Json;

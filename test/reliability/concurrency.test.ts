@@ -60,8 +60,14 @@ describe('concurrent writers', () => {
       const prod = await exportEnv(p, 'production');
       const lost = writers.filter((w) => (w.env === 'development' ? dev : prod)[w.name] !== w.value);
       recordArea({ area: `concurrency:${n}-writers`, tried: n, failures: failed.length + lost.length });
-      assert.deepEqual(failed.map((r) => r.stderr), []);
-      assert.deepEqual(lost.map((w) => w.name), []);
+      assert.deepEqual(
+        failed.map((r) => r.stderr),
+        [],
+      );
+      assert.deepEqual(
+        lost.map((w) => w.name),
+        [],
+      );
       assert.equal(dev['EXISTING_DEV'], 'existing-dev-value');
       assert.equal(prod['EXISTING_PROD'], 'existing-prod-value');
       assert.equal(existsSync(join(p.dir, '.hako', 'secrets.json.lock')), false, 'a lock file was left behind');

@@ -22,8 +22,10 @@ export async function checkInput(p: ParserUnderTest, input: string): Promise<voi
     }
     if (!p.codes.includes(err.code)) throw new Error(`${p.name} threw ${err.code}; allowed: ${p.codes.join(', ')}`);
     if (!err.hint) throw new Error(`${p.name}: ${err.code} without a hint: ${err.message}`);
-    if (UNSAFE.test(err.message) || UNSAFE.test(err.hint)) throw new Error(`${p.name}: a message holds a line break or control character: ${JSON.stringify(err.message)}`);
-    if (err.message.length > MAX_MESSAGE) throw new Error(`${p.name}: a ${err.message.length}-character message (does it quote the input?)`);
+    if (UNSAFE.test(err.message) || UNSAFE.test(err.hint))
+      throw new Error(`${p.name}: a message holds a line break or control character: ${JSON.stringify(err.message)}`);
+    if (err.message.length > MAX_MESSAGE)
+      throw new Error(`${p.name}: a ${err.message.length}-character message (does it quote the input?)`);
     p.onReject?.(input, err);
     return;
   }

@@ -74,7 +74,10 @@ describe('hako edit leaves no plaintext and puts no secret in a child', () => {
   });
 
   /** Files holding a secret outside the private folder ($HAKO_HOME may hold keys, never values). */
-  const leftAnywhere = () => [...filesHolding([tmp, p.dir], needles), ...filesHolding([p.home], [...Object.values(VALUES), 'changed-by-editor', PASSPHRASE])];
+  const leftAnywhere = () => [
+    ...filesHolding([tmp, p.dir], needles),
+    ...filesHolding([p.home], [...Object.values(VALUES), 'changed-by-editor', PASSPHRASE]),
+  ];
 
   /** Starts `hako edit` in its own process group (like a terminal job) with key material in its environment. */
   function startEdit(mode: string): { hako: ChildProcess; done: Promise<RunResult> } {
@@ -82,7 +85,17 @@ describe('hako edit leaves no plaintext and puts no secret in a child', () => {
     const hako = spawnHako(['edit'], {
       cwd: p.dir,
       detached: true,
-      env: { ...p.env, EDITOR: editorPath, EDIT_MODE: mode, EDIT_CTL: ctl, XDG_RUNTIME_DIR: runtime, TMPDIR: tmp, HAKO_KEY: bundle, HAKO_PASSPHRASE: PASSPHRASE, HAKO_LOCK_TIMEOUT_MS: '60000' },
+      env: {
+        ...p.env,
+        EDITOR: editorPath,
+        EDIT_MODE: mode,
+        EDIT_CTL: ctl,
+        XDG_RUNTIME_DIR: runtime,
+        TMPDIR: tmp,
+        HAKO_KEY: bundle,
+        HAKO_PASSPHRASE: PASSPHRASE,
+        HAKO_LOCK_TIMEOUT_MS: '60000',
+      },
     });
     hako.stdin!.end();
     return { hako, done: finished(hako) };
@@ -113,7 +126,11 @@ describe('hako edit leaves no plaintext and puts no secret in a child', () => {
         assert.ok(!argv.includes(s), `a secret in the argv of pid ${pid}`);
         assert.ok(!environ.includes(s), `a secret in the environment of child pid ${pid}`);
       }
-      assert.doesNotMatch(environ, /(^|\0)(HAKO_KEY|HAKO_PASSPHRASE[A-Z_]*|HAKO_AGE_KEY|SOPS_AGE_KEY[A-Z_]*)=/, `key material variable in child pid ${pid}`);
+      assert.doesNotMatch(
+        environ,
+        /(^|\0)(HAKO_KEY|HAKO_PASSPHRASE[A-Z_]*|HAKO_AGE_KEY|SOPS_AGE_KEY[A-Z_]*)=/,
+        `key material variable in child pid ${pid}`,
+      );
     }
     return editorPid;
   }
@@ -202,7 +219,9 @@ describe('hako edit leaves no plaintext and puts no secret in a child', () => {
 
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     test(`${sig} after the editor quit, while hako waits for the lock: no plaintext left`, async () => {
-      const holder = spawn(process.execPath, [HOLDER, '--hold', join(p.dir, '.hako', 'secrets.json')], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const holder = spawn(process.execPath, [HOLDER, '--hold', join(p.dir, '.hako', 'secrets.json')], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       await new Promise<void>((resolve) => holder.stdout!.on('data', (d: Buffer) => d.toString().includes('locked') && resolve()));
       try {
         await session(`${sig} while waiting for the lock`, async () => {

@@ -34,12 +34,21 @@ async function refusal(p: Promise<unknown> | (() => unknown)): Promise<HakoError
 
 test('YAML import: an unknown alias and an alias bomb are E_FORMAT, not a ReferenceError', async () => {
   assert.equal((await refusal(parseYamlMap('A: &x 1\nB: *nope\n', 'in.yaml'))).code, 'E_FORMAT');
-  const bomb = ['a: &a [x, x, x, x, x, x, x, x, x]', ...'bcdefghi'.split('').map((c, i) => `${c}: &${c} [${Array(9).fill(`*${'abcdefghi'[i]}`).join(', ')}]`)].join('\n');
+  const bomb = [
+    'a: &a [x, x, x, x, x, x, x, x, x]',
+    ...'bcdefghi'.split('').map((c, i) => `${c}: &${c} [${Array(9).fill(`*${'abcdefghi'[i]}`).join(', ')}]`),
+  ].join('\n');
   assert.equal((await refusal(parseYamlMap(bomb, 'in.yaml'))).code, 'E_FORMAT');
 });
 
 test('YAML import: an alias to a scalar gives its value; a collection key is refused, not stringified with a warning', async () => {
-  assert.deepEqual([...(await parseYamlMap('A: &x v\nB: *x\n', 'in.yaml'))], [['A', 'v'], ['B', 'v']]);
+  assert.deepEqual(
+    [...(await parseYamlMap('A: &x v\nB: *x\n', 'in.yaml'))],
+    [
+      ['A', 'v'],
+      ['B', 'v'],
+    ],
+  );
   const warnings: string[] = [];
   const onWarning = (w: Error) => warnings.push(w.message);
   process.on('warning', onWarning);
@@ -54,19 +63,53 @@ test('YAML import: an alias to a scalar gives its value; a collection key is ref
 
 test('JSON and YAML import: a number is imported as the text written, never rounded or reformatted', async () => {
   const json = parseJsonMap('{"A": 1.10, "B": 12345678901234567890, "C": 1e2, "D": -0, "E": 8080, "F": true}', 'in.json');
-  assert.deepEqual([...json], [['A', '1.10'], ['B', '12345678901234567890'], ['C', '1e2'], ['D', '-0'], ['E', '8080'], ['F', 'true']]);
+  assert.deepEqual(
+    [...json],
+    [
+      ['A', '1.10'],
+      ['B', '12345678901234567890'],
+      ['C', '1e2'],
+      ['D', '-0'],
+      ['E', '8080'],
+      ['F', 'true'],
+    ],
+  );
   const yaml = await parseYamlMap('A: 1.10\nB: 0x1F\nC: 01234\nD: .inf\nE: 12345678901234567890\nF: 8080\nG: True\nH: "0x1F"\n', 'in.yaml');
-  assert.deepEqual([...yaml], [['A', '1.10'], ['B', '0x1F'], ['C', '01234'], ['D', '.inf'], ['E', '12345678901234567890'], ['F', '8080'], ['G', 'True'], ['H', '0x1F']]);
+  assert.deepEqual(
+    [...yaml],
+    [
+      ['A', '1.10'],
+      ['B', '0x1F'],
+      ['C', '01234'],
+      ['D', '.inf'],
+      ['E', '12345678901234567890'],
+      ['F', '8080'],
+      ['G', 'True'],
+      ['H', '0x1F'],
+    ],
+  );
 });
 
 // The old re-scan of a growing string took minutes on this input; the fuzz suite runs such inputs
 // in a worker it can stop, this pins the case and the escape rules around line joins.
 test('dotenv: an unterminated quote over 400,000 lines is refused (linear scan, no hang)', () => {
-  assert.throws(() => parseDotenv(`A="\n${'x\n'.repeat(400_000)}`, 'in.env'), (err: unknown) => err instanceof HakoError && err.code === 'E_FORMAT');
+  assert.throws(
+    () => parseDotenv(`A="\n${'x\n'.repeat(400_000)}`, 'in.env'),
+    (err: unknown) => err instanceof HakoError && err.code === 'E_FORMAT',
+  );
   // A backslash at the end of a line still escapes the line break it joins to (then refused: \<newline> is no escape).
   assert.throws(() => parseDotenv('A="x\\\ny"', 'in.env'), /bad escape/);
-  assert.deepEqual(parseDotenv('A="x\ny"\nB=2', 'in.env').map((e) => [e.name, e.value]), [['A', 'x\ny'], ['B', '2']]);
-  assert.deepEqual(parseDotenv('A="x\\"\n\\"y"', 'in.env').map((e) => [e.name, e.value]), [['A', 'x"\n"y']]);
+  assert.deepEqual(
+    parseDotenv('A="x\ny"\nB=2', 'in.env').map((e) => [e.name, e.value]),
+    [
+      ['A', 'x\ny'],
+      ['B', '2'],
+    ],
+  );
+  assert.deepEqual(
+    parseDotenv('A="x\\"\n\\"y"', 'in.env').map((e) => [e.name, e.value]),
+    [['A', 'x"\n"y']],
+  );
 });
 
 test('messages never show a non-name from a file or argv: no forged lines, no terminal escapes', async () => {
@@ -112,7 +155,10 @@ test('key bundle: a payload with a duplicate field or invalid UTF-8 is refused, 
   const key = Buffer.alloc(32, 7).toString('base64');
   const bundle = (json: string | Buffer) => `hako-key:1:${Buffer.from(json).toString('base64url')}`;
   assert.equal(parseKeyBundle(bundle(`{"env":"staging","id":"0123456789abcdef","key":"${key}"}`)).env, 'staging');
-  assert.equal((await refusal(() => parseKeyBundle(bundle(`{"env":"production","env":"staging","id":"0123456789abcdef","key":"${key}"}`)))).code, 'E_BUNDLE');
+  assert.equal(
+    (await refusal(() => parseKeyBundle(bundle(`{"env":"production","env":"staging","id":"0123456789abcdef","key":"${key}"}`)))).code,
+    'E_BUNDLE',
+  );
   const badUtf8 = Buffer.concat([Buffer.from('{"env":"a'), Buffer.from([0xff]), Buffer.from(`","id":"0123456789abcdef","key":"${key}"}`)]);
   assert.equal((await refusal(() => parseKeyBundle(bundle(badUtf8)))).code, 'E_BUNDLE');
 });
@@ -135,14 +181,24 @@ test('a value typed or pasted where a name belongs is described, not shown', asy
   ];
   for (const m of messages) assert.ok(!m.includes(value) && !m.includes('pw-3a9'), m);
   assert.match(messages[0]!, /invalid secret name "DATABASE_URL=…"/);
-  assert.match((await refusal(() => assertSecretName('database-url'))).message, /invalid secret name "database-url"/, 'a name-like typo is still shown');
+  assert.match(
+    (await refusal(() => assertSecretName('database-url'))).message,
+    /invalid secret name "database-url"/,
+    'a name-like typo is still shown',
+  );
 });
 
 test('recipients: messages escape pasted control characters; recipients.md refuses them in Name and Role', async () => {
   const pasted = 'x\u009b31mforged\u202e';
   const e = await refusal(() => parseRecipient(pasted));
   assert.doesNotMatch(e.message, /[\u0000-\u001f\u007f-\u009f\u202a-\u202e]/, e.message);
-  const doc = (name: string) => ['| Recipient | Name | Role | Environments | Added |', '| --- | --- | --- | --- | --- |', `| \`age1abc\` | ${name} | dev | production | |`, ''].join('\n');
+  const doc = (name: string) =>
+    [
+      '| Recipient | Name | Role | Environments | Added |',
+      '| --- | --- | --- | --- | --- |',
+      `| \`age1abc\` | ${name} | dev | production | |`,
+      '',
+    ].join('\n');
   assert.equal(parseRecipientsDoc(doc('Alice')).get('age1abc')?.name, 'Alice');
   assert.equal((await refusal(() => parseRecipientsDoc(doc('Mallory\u001b]0;pwned\u0007')))).code, 'E_FORMAT');
   assert.equal((await refusal(() => parseRecipientsDoc(doc('Eve\u202eved')))).code, 'E_FORMAT');
@@ -156,5 +212,8 @@ test('an unknown command or option is shown without its control characters', asy
   const o = await hakoInProcess(['ls', '--x\u001b[31m'], { cwd: tmpdir(), env: {} });
   assert.equal(o.code, 2);
   assert.doesNotMatch(o.stderr, /\u001b/);
-  assert.equal((await hakoInProcess(['frobnicate'], { cwd: tmpdir(), env: {} })).stderr.split('\n')[0], "hako: error: unknown command 'frobnicate'");
+  assert.equal(
+    (await hakoInProcess(['frobnicate'], { cwd: tmpdir(), env: {} })).stderr.split('\n')[0],
+    "hako: error: unknown command 'frobnicate'",
+  );
 });

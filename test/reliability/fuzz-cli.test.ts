@@ -37,11 +37,55 @@ describe('fuzz the command line', () => {
   after(() => p.cleanup());
 
   const words = fc.constantFrom(
-    'init', 'set', 'get', 'rm', 'ls', 'import', 'export', 'edit', 'env', 'add', 'key', 'rotate', 'help', '--help', '-h', '--version',
-    '--env', '-e', '--json', '--all-envs', '--yes', '--format', 'json', 'dotenv', 'shell', 'yaml', '--from-file', '-n', '--no-newline',
-    '--passphrase', '--random', 'development', 'production', 'DATABASE_URL', 'API_TOKEN', '--', '-', '--env=', '--unknown', 'A=b',
+    'init',
+    'set',
+    'get',
+    'rm',
+    'ls',
+    'import',
+    'export',
+    'edit',
+    'env',
+    'add',
+    'key',
+    'rotate',
+    'help',
+    '--help',
+    '-h',
+    '--version',
+    '--env',
+    '-e',
+    '--json',
+    '--all-envs',
+    '--yes',
+    '--format',
+    'json',
+    'dotenv',
+    'shell',
+    'yaml',
+    '--from-file',
+    '-n',
+    '--no-newline',
+    '--passphrase',
+    '--random',
+    'development',
+    'production',
+    'DATABASE_URL',
+    'API_TOKEN',
+    '--',
+    '-',
+    '--env=',
+    '--unknown',
+    'A=b',
   );
-  const arg = fc.oneof({ weight: 6, arbitrary: words }, envName, secretName, anyString(12), fc.constant('/dev/null'), fc.constant('nonexistent.env'));
+  const arg = fc.oneof(
+    { weight: 6, arbitrary: words },
+    envName,
+    secretName,
+    anyString(12),
+    fc.constant('/dev/null'),
+    fc.constant('nonexistent.env'),
+  );
   const argv = fc.array(arg, { maxLength: 6 });
 
   test(`random command lines end with a documented exit and only hako lines on stderr (${cases(300, 10_000)} cases)`, async () => {
@@ -93,7 +137,8 @@ describe('fuzz the command line', () => {
         writeFileSync(secretsPath, snapshot);
         writeFileSync(join(p.dir, file), text);
         const r = runHako(args, { cwd: p.dir, env: p.env });
-        if (r.code === null || !DOCUMENTED_EXITS.has(r.code) || !onlyHakoLines(r.stderr)) problems.push(`${args.join(' ')} on ${JSON.stringify(text.slice(0, 80))}: exit ${r.code}: ${r.stderr.slice(0, 300)}`);
+        if (r.code === null || !DOCUMENTED_EXITS.has(r.code) || !onlyHakoLines(r.stderr))
+          problems.push(`${args.join(' ')} on ${JSON.stringify(text.slice(0, 80))}: exit ${r.code}: ${r.stderr.slice(0, 300)}`);
       }
     }
     writeFileSync(secretsPath, snapshot);
@@ -110,7 +155,13 @@ describe('import → export round trips through the CLI', () => {
   after(() => p.cleanup());
 
   /** Values as import files can spell them: any UTF-16, lone surrogates and NUL included. */
-  const values = fc.uniqueArray(fc.tuple(secretName, fc.oneof({ weight: 6, arbitrary: storableValue }, { weight: 1, arbitrary: anyString(20) })), { selector: ([k]) => k, minLength: 1, maxLength: 6 }).map((pairs) => new Map(pairs));
+  const values = fc
+    .uniqueArray(fc.tuple(secretName, fc.oneof({ weight: 6, arbitrary: storableValue }, { weight: 1, arbitrary: anyString(20) })), {
+      selector: ([k]) => k,
+      minLength: 1,
+      maxLength: 6,
+    })
+    .map((pairs) => new Map(pairs));
   // `carried`: the value the file really holds. JSON and YAML escape a lone surrogate (\ud800);
   // a dotenv file is plain UTF-8, where one cannot exist and is written as U+FFFD.
   const asUtf8 = (v: string) => Buffer.from(v, 'utf8').toString('utf8');

@@ -41,7 +41,10 @@ for (const p of PARSERS) {
 
     test(`any input parses or fails with ${p.codes.join('/')} (${RUNS} cases)`, async () => {
       const before = warnings.length;
-      const d = await fc.check(fc.asyncProperty(p.inputs, (input) => checkInput(p, input)), fcParams(RUNS));
+      const d = await fc.check(
+        fc.asyncProperty(p.inputs, (input) => checkInput(p, input)),
+        fcParams(RUNS),
+      );
       tried += d.numRuns;
       if (d.failed) failures++;
       if (d.failed) assert.fail(failureReport(d, fc.defaultReportMessage(d)));
@@ -84,12 +87,19 @@ for (const p of PARSERS) {
 describe('fuzz import errors: no message quotes a value', () => {
   const MARK = 'sekret-';
   const markedValues = fc
-    .uniqueArray(fc.tuple(secretName, fc.string({ unit: fc.constantFrom(...'abcxyz019 "\'\\#=$'.split('')), minLength: 3, maxLength: 12 })), { selector: ([k]) => k, minLength: 1, maxLength: 6 })
+    .uniqueArray(
+      fc.tuple(secretName, fc.string({ unit: fc.constantFrom(...'abcxyz019 "\'\\#=$'.split('')), minLength: 3, maxLength: 12 })),
+      { selector: ([k]) => k, minLength: 1, maxLength: 6 },
+    )
     .map((pairs) => new Map(pairs.map(([k, v]) => [k, `${MARK}${v}`])));
   const formats = [
     { name: 'dotenv', encode: (m: Map<string, string>) => encodeExport(m, 'dotenv'), parse: (t: string) => parseDotenv(t, 'in.env') },
     { name: 'json', encode: (m: Map<string, string>) => encodeExport(m, 'json'), parse: (t: string) => parseJsonMap(t, 'in.json') },
-    { name: 'yaml', encode: (m: Map<string, string>) => stringifyYaml(Object.fromEntries(m)), parse: (t: string) => parseYamlMap(t, 'in.yaml') },
+    {
+      name: 'yaml',
+      encode: (m: Map<string, string>) => stringifyYaml(Object.fromEntries(m)),
+      parse: (t: string) => parseYamlMap(t, 'in.yaml'),
+    },
   ];
   let tried = 0;
   let failures = 0;

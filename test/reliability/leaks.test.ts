@@ -49,7 +49,9 @@ function assertNothingLeaks(outputs: string[], keyMaterial: string[]): void {
   for (const k of keyMaterial) {
     for (let i = 0; i + 16 <= k.length; i += 4) {
       const part = k.slice(i, i + 16);
-      for (const o of outputs) if (o.includes(part)) throw new Error(`16 characters of key material (from ${i} of a ${k.length}-character key or bundle) appeared in output`);
+      for (const o of outputs)
+        if (o.includes(part))
+          throw new Error(`16 characters of key material (from ${i} of a ${k.length}-character key or bundle) appeared in output`);
     }
   }
 }
@@ -135,16 +137,68 @@ describe('no error path prints a value or a key', () => {
     { label: 'get a missing secret', args: ['get', 'NOPE'], exit: 1 },
     { label: 'get from a missing environment', args: ['get', 'DATABASE_URL', '--env', 'qa'], exit: 1 },
     { label: 'get with no key on the machine', args: ['get', 'DATABASE_URL'], env: emptyHome(), exit: 3 },
-    { label: 'HAKO_KEY of another project', args: ['get', 'DATABASE_URL', '--env', 'production'], env: { ...emptyHome(), HAKO_KEY: otherBundle }, exit: 3 },
-    { label: 'HAKO_KEY damaged', args: ['get', 'DATABASE_URL', '--env', 'production'], env: { ...emptyHome(), HAKO_KEY: bundleFlipped('production') }, exit: 4 },
-    { label: 'HAKO_KEY holding a value (paste mistake)', args: ['get', 'DATABASE_URL'], env: { ...emptyHome(), HAKO_KEY: dev['DATABASE_URL']! }, exit: 4 },
-    { label: 'HAKO_KEY with the right id and a wrong key', args: ['get', 'DATABASE_URL', '--env', 'production'], env: { ...emptyHome(), HAKO_KEY: craftedBundle('production') }, exit: 4 },
-    { label: 'HAKO_KEY of a newer version', args: ['get', 'DATABASE_URL'], env: { ...emptyHome(), HAKO_KEY: bundles['development']!.replace('hako-key:1:', 'hako-key:2:') }, exit: 5 },
-    { label: 'a key file holding a value instead of a key', args: ['get', 'DATABASE_URL'], setup: (s) => writeFileSync(s.keyFile('development'), `${dev['API_TOKEN']}\n`), exit: 5 },
-    { label: 'a key file readable by others', args: ['get', 'DATABASE_URL'], setup: (s) => chmodSync(s.keyFile('development'), 0o644), exit: 4 },
-    { label: 'a key file holding another environment’s key', args: ['get', 'DATABASE_URL'], setup: (s) => writeFileSync(s.keyFile('development'), readFileSync(s.keyFile('production'))), exit: 4 },
-    { label: 'a wrong passphrase', args: ['get', 'SMTP_PASSWORD', '--env', 'staging'], setup: (s) => rmSync(s.keyFile('staging')), env: { HAKO_PASSPHRASE: 'not the passphrase at all' }, exit: 4 },
-    { label: 'a value given as the passphrase', args: ['get', 'SMTP_PASSWORD', '--env', 'staging'], setup: (s) => rmSync(s.keyFile('staging')), env: { HAKO_PASSPHRASE_STAGING: dev['DATABASE_URL']! }, exit: 4 },
+    {
+      label: 'HAKO_KEY of another project',
+      args: ['get', 'DATABASE_URL', '--env', 'production'],
+      env: { ...emptyHome(), HAKO_KEY: otherBundle },
+      exit: 3,
+    },
+    {
+      label: 'HAKO_KEY damaged',
+      args: ['get', 'DATABASE_URL', '--env', 'production'],
+      env: { ...emptyHome(), HAKO_KEY: bundleFlipped('production') },
+      exit: 4,
+    },
+    {
+      label: 'HAKO_KEY holding a value (paste mistake)',
+      args: ['get', 'DATABASE_URL'],
+      env: { ...emptyHome(), HAKO_KEY: dev['DATABASE_URL']! },
+      exit: 4,
+    },
+    {
+      label: 'HAKO_KEY with the right id and a wrong key',
+      args: ['get', 'DATABASE_URL', '--env', 'production'],
+      env: { ...emptyHome(), HAKO_KEY: craftedBundle('production') },
+      exit: 4,
+    },
+    {
+      label: 'HAKO_KEY of a newer version',
+      args: ['get', 'DATABASE_URL'],
+      env: { ...emptyHome(), HAKO_KEY: bundles['development']!.replace('hako-key:1:', 'hako-key:2:') },
+      exit: 5,
+    },
+    {
+      label: 'a key file holding a value instead of a key',
+      args: ['get', 'DATABASE_URL'],
+      setup: (s) => writeFileSync(s.keyFile('development'), `${dev['API_TOKEN']}\n`),
+      exit: 5,
+    },
+    {
+      label: 'a key file readable by others',
+      args: ['get', 'DATABASE_URL'],
+      setup: (s) => chmodSync(s.keyFile('development'), 0o644),
+      exit: 4,
+    },
+    {
+      label: 'a key file holding another environment’s key',
+      args: ['get', 'DATABASE_URL'],
+      setup: (s) => writeFileSync(s.keyFile('development'), readFileSync(s.keyFile('production'))),
+      exit: 4,
+    },
+    {
+      label: 'a wrong passphrase',
+      args: ['get', 'SMTP_PASSWORD', '--env', 'staging'],
+      setup: (s) => rmSync(s.keyFile('staging')),
+      env: { HAKO_PASSPHRASE: 'not the passphrase at all' },
+      exit: 4,
+    },
+    {
+      label: 'a value given as the passphrase',
+      args: ['get', 'SMTP_PASSWORD', '--env', 'staging'],
+      setup: (s) => rmSync(s.keyFile('staging')),
+      env: { HAKO_PASSPHRASE_STAGING: dev['DATABASE_URL']! },
+      exit: 4,
+    },
     {
       label: 'a flipped byte in a value',
       args: ['get', 'DATABASE_URL'],
@@ -217,16 +271,32 @@ describe('no error path prints a value or a key', () => {
       exit: 5,
     },
     { label: 'a newer file version', args: ['get', 'DATABASE_URL'], setup: (s) => s.write({ ...s.json(), version: 2 }), exit: 5 },
-    { label: 'the file is not JSON', args: ['get', 'DATABASE_URL'], setup: (s) => writeFileSync(s.secrets, `DATABASE_URL=${dev['DATABASE_URL']}\n`), exit: 5 },
+    {
+      label: 'the file is not JSON',
+      args: ['get', 'DATABASE_URL'],
+      setup: (s) => writeFileSync(s.secrets, `DATABASE_URL=${dev['DATABASE_URL']}\n`),
+      exit: 5,
+    },
     { label: 'key import: damaged bundle', args: ['key', 'import'], input: bundleFlipped('production'), env: emptyHome(), exit: 4 },
     { label: 'key import: bundle of another project', args: ['key', 'import'], input: otherBundle, env: emptyHome(), exit: 4 },
     { label: 'key import: a value pasted instead', args: ['key', 'import'], input: dev['DATABASE_URL']!, env: emptyHome(), exit: 4 },
     { label: 'key import: right id, wrong key', args: ['key', 'import'], input: craftedBundle('production'), env: emptyHome(), exit: 4 },
-    { label: 'key import --passphrase: wrong passphrase', args: ['key', 'import', '--passphrase', '--env', 'staging'], input: dev['API_TOKEN']!, env: emptyHome(), exit: 4 },
+    {
+      label: 'key import --passphrase: wrong passphrase',
+      args: ['key', 'import', '--passphrase', '--env', 'staging'],
+      input: dev['API_TOKEN']!,
+      env: emptyHome(),
+      exit: 4,
+    },
     { label: 'set NAME=value on the command line', args: ['set', `DATABASE_URL=${dev['DATABASE_URL']}`], exit: 2 },
     { label: 'get NAME=value on the command line', args: ['get', `API_TOKEN=${dev['API_TOKEN']}`], exit: 2 },
     { label: 'ls --env NAME=value', args: ['ls', '--env', `development=${dev['API_TOKEN']}`], exit: 2 },
-    { label: 'set a value that is not UTF-8', args: ['set', 'BINARY'], input: Buffer.concat([Buffer.from(dev['API_TOKEN']!), Buffer.from([0xff, 0xfe])]), exit: 2 },
+    {
+      label: 'set a value that is not UTF-8',
+      args: ['set', 'BINARY'],
+      input: Buffer.concat([Buffer.from(dev['API_TOKEN']!), Buffer.from([0xff, 0xfe])]),
+      exit: 2,
+    },
     { label: 'set a value with a NUL byte', args: ['set', 'BINARY'], input: `${dev['API_TOKEN']}\0tail`, exit: 2 },
     { label: 'set --from-file of a missing file', args: ['set', 'X', '--from-file', '/nonexistent/secret.txt'], exit: 1 },
     ...importScenarios(),
@@ -235,7 +305,9 @@ describe('no error path prints a value or a key', () => {
     {
       label: 'edit: a syntax error written by the editor (no terminal: abort)',
       args: ['edit'],
-      env: { EDITOR: `sh -c 'printf "%s\\n" "DATABASE_URL=\\"${dev['DATABASE_URL']} unterminated" "API_TOKEN ${dev['API_TOKEN']}" > "$1"' sh` },
+      env: {
+        EDITOR: `sh -c 'printf "%s\\n" "DATABASE_URL=\\"${dev['DATABASE_URL']} unterminated" "API_TOKEN ${dev['API_TOKEN']}" > "$1"' sh`,
+      },
       exit: 5,
     },
     {
@@ -247,9 +319,24 @@ describe('no error path prints a value or a key', () => {
       exit: 6,
     },
     { label: 'rm a missing secret', args: ['rm', 'NOPE'], exit: 1 },
-    { label: 'HAKO_AGE_KEY: an identity no environment knows', args: ['get', 'DATABASE_URL', '--env', 'production'], env: { ...emptyHome(), HAKO_AGE_KEY: stranger }, exit: 3 },
-    { label: 'HAKO_AGE_KEY: the right identity, truncated', args: ['get', 'DATABASE_URL', '--env', 'production'], env: { ...emptyHome(), HAKO_AGE_KEY: identity.slice(0, -6) }, exit: 1 },
-    { label: 'HAKO_AGE_KEY: a value instead of an identity', args: ['get', 'DATABASE_URL', '--env', 'production'], env: { ...emptyHome(), HAKO_AGE_KEY: dev['DATABASE_URL']! }, exit: 1 },
+    {
+      label: 'HAKO_AGE_KEY: an identity no environment knows',
+      args: ['get', 'DATABASE_URL', '--env', 'production'],
+      env: { ...emptyHome(), HAKO_AGE_KEY: stranger },
+      exit: 3,
+    },
+    {
+      label: 'HAKO_AGE_KEY: the right identity, truncated',
+      args: ['get', 'DATABASE_URL', '--env', 'production'],
+      env: { ...emptyHome(), HAKO_AGE_KEY: identity.slice(0, -6) },
+      exit: 1,
+    },
+    {
+      label: 'HAKO_AGE_KEY: a value instead of an identity',
+      args: ['get', 'DATABASE_URL', '--env', 'production'],
+      env: { ...emptyHome(), HAKO_AGE_KEY: dev['DATABASE_URL']! },
+      exit: 1,
+    },
     {
       label: 'SOPS_AGE_KEY_FILE: a file of values and a broken identity',
       args: ['get', 'DATABASE_URL', '--env', 'production'],
@@ -289,7 +376,8 @@ describe('no error path prints a value or a key', () => {
       label: `import: ${label}`,
       args: ['import', name],
       setup: (s: Setup) => writeFileSync(join(s.p.dir, name), label === 'not UTF-8' ? Buffer.from(text, 'latin1') : text),
-      exit: label.includes('invalid name') || label.includes('value as a key') || label.includes('surrogate') || label === 'not UTF-8' ? 2 : 5,
+      exit:
+        label.includes('invalid name') || label.includes('value as a key') || label.includes('surrogate') || label === 'not UTF-8' ? 2 : 5,
     }));
   }
 
@@ -314,10 +402,17 @@ describe('no error path prints a value or a key', () => {
           problems.push(`${where}: ${(err as Error).message}`);
           continue;
         }
-        const ok = r.code === s.exit && r.stdout === '' && onlyHakoLines(r.stderr) && /^hako: error: /m.test(r.stderr) && /^hako: hint: /m.test(r.stderr);
+        const ok =
+          r.code === s.exit &&
+          r.stdout === '' &&
+          onlyHakoLines(r.stderr) &&
+          /^hako: error: /m.test(r.stderr) &&
+          /^hako: hint: /m.test(r.stderr);
         if (!ok) {
           failures++;
-          problems.push(`${where}: exit ${r.code} (want ${s.exit}), stdout ${r.stdout.length} bytes, stderr: ${r.stderr.trim().split('\n').join(' | ')}`);
+          problems.push(
+            `${where}: exit ${r.code} (want ${s.exit}), stdout ${r.stdout.length} bytes, stderr: ${r.stderr.trim().split('\n').join(' | ')}`,
+          );
         }
       }
     }
@@ -328,9 +423,19 @@ describe('no error path prints a value or a key', () => {
     const ctl = tempDir('hako-keycmd-');
     try {
       const script = join(ctl, 'keycmd.sh');
-      writeFileSync(script, `#!/bin/sh\ntr '\\0' '\\n' < /proc/$$/environ > "${ctl}/environ"\ntr '\\0' ' ' < /proc/$$/cmdline > "${ctl}/cmdline"\nprintf '%s\\n' "${identity}"\n`, { mode: 0o700 });
+      writeFileSync(
+        script,
+        `#!/bin/sh\ntr '\\0' '\\n' < /proc/$$/environ > "${ctl}/environ"\ntr '\\0' ' ' < /proc/$$/cmdline > "${ctl}/cmdline"\nprintf '%s\\n' "${identity}"\n`,
+        { mode: 0o700 },
+      );
       const r = p.run(['get', 'DATABASE_URL', '--env', 'production', '-n'], {
-        env: { ...emptyHome(), HAKO_KEY: bundles['development']!, HAKO_PASSPHRASE: PASSPHRASE, HAKO_PASSPHRASE_PRODUCTION: PASSPHRASE, SOPS_AGE_KEY_CMD: script },
+        env: {
+          ...emptyHome(),
+          HAKO_KEY: bundles['development']!,
+          HAKO_PASSPHRASE: PASSPHRASE,
+          HAKO_PASSPHRASE_PRODUCTION: PASSPHRASE,
+          SOPS_AGE_KEY_CMD: script,
+        },
       });
       tried++;
       assert.equal(r.code, 0, r.stderr);
@@ -350,8 +455,18 @@ describe('no error path prints a value or a key', () => {
   test('commands that succeed without being asked for a value print none (and no key)', () => {
     restore();
     const quiet: string[][] = [
-      ['ls'], ['ls', '--json'], ['env', 'ls'], ['env', 'ls', '--json'], ['key', 'ls'], ['key', 'ls', '--json'],
-      ['recipients', 'ls'], ['recipients', 'ls', '--json'], ['whoami'], ['pubkey'], ['typegen', '--lang', 'ts'], ['--help'],
+      ['ls'],
+      ['ls', '--json'],
+      ['env', 'ls'],
+      ['env', 'ls', '--json'],
+      ['key', 'ls'],
+      ['key', 'ls', '--json'],
+      ['recipients', 'ls'],
+      ['recipients', 'ls', '--json'],
+      ['whoami'],
+      ['pubkey'],
+      ['typegen', '--lang', 'ts'],
+      ['--help'],
     ];
     const problems: string[] = [];
     for (const args of quiet) {
@@ -366,7 +481,10 @@ describe('no error path prints a value or a key', () => {
       }
     }
     // Writes report what changed by name only.
-    for (const [args, input] of [[['set', 'NEW_ONE'], VALUES['development']!['API_TOKEN']!], [['rm', 'NEW_ONE'], '']] as const) {
+    for (const [args, input] of [
+      [['set', 'NEW_ONE'], VALUES['development']!['API_TOKEN']!],
+      [['rm', 'NEW_ONE'], ''],
+    ] as const) {
       tried++;
       const r = p.run([...args], { input });
       try {

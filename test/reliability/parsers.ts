@@ -25,7 +25,17 @@ import { encodeRecipientsDoc, parseRecipientsDoc, type RecipientMeta, type Recip
 import { splitShellWords } from '../../src/core/formats/shell-words.js';
 import { shellQuote } from '../../src/core/formats/shell.js';
 import { anyString, keyBundleModel, mutated, rawText, secretsFileModel, treeMutated, valueMap } from './arbitraries.js';
-import { TEAM, identityFile, PEM_BEGIN, PEM_END, recipientModel, recipientRows, recipientText, SSH_KEYS, sshKeyBodyMutated } from './team-arbitraries.js';
+import {
+  TEAM,
+  identityFile,
+  PEM_BEGIN,
+  PEM_END,
+  recipientModel,
+  recipientRows,
+  recipientText,
+  SSH_KEYS,
+  sshKeyBodyMutated,
+} from './team-arbitraries.js';
 
 export interface ParserUnderTest {
   /** Area name in the summary: fuzz:<name>. */
@@ -102,7 +112,15 @@ const toMap = (entries: { name: string; value: string }[]) => new Map(entries.ma
 const SAMPLE_FILE = encodeSecretsFile({
   version: 1,
   environments: new Map([
-    ['production', { keyId: '0123456789abcdef', check: `v1:${Buffer.alloc(32, 1).toString('base64')}`, recipients: new Map(), secrets: new Map([['DATABASE_URL', `v1:${Buffer.alloc(40, 2).toString('base64')}`]]) }],
+    [
+      'production',
+      {
+        keyId: '0123456789abcdef',
+        check: `v1:${Buffer.alloc(32, 1).toString('base64')}`,
+        recipients: new Map(),
+        secrets: new Map([['DATABASE_URL', `v1:${Buffer.alloc(40, 2).toString('base64')}`]]),
+      },
+    ],
   ]),
   schema: new Map(),
 });
@@ -111,7 +129,22 @@ const bundleJson = (b: KeyBundle) => JSON.stringify({ env: b.env, id: b.keyId, k
 const asBundle = (json: string) => BUNDLE_PREFIX + Buffer.from(json, 'utf8').toString('base64url');
 
 const DOTENV_LINE = fc.oneof(
-  fc.constantFrom('A=1', 'export B=2', '# c', '', 'C="x\\ny"', "D='lit'", 'E=a # c', 'F="multi', 'line"', 'G=', ' H = v ', 'I="a"b', 'J="\\q"', 'K'),
+  fc.constantFrom(
+    'A=1',
+    'export B=2',
+    '# c',
+    '',
+    'C="x\\ny"',
+    "D='lit'",
+    'E=a # c',
+    'F="multi',
+    'line"',
+    'G=',
+    ' H = v ',
+    'I="a"b',
+    'J="\\q"',
+    'K',
+  ),
   fc.string({ unit: fc.constantFrom('A', '=', '"', "'", '\\', '#', ' ', 'n', '$', 'export ', '\t', '\r'), maxLength: 12 }),
 );
 
@@ -121,7 +154,11 @@ export const PARSERS: ParserUnderTest[] = [
     covers: 'src/core/formats/secrets-file.ts (+ strict-json.ts)',
     codes: ['E_FORMAT', 'E_VERSION'],
     parse: (t) => parseSecretsFile(t, 'secrets.json'),
-    inputs: fc.oneof(rawText, mutated(fc.oneof(fc.constant(SAMPLE_FILE), secretsFileModel.map(encodeSecretsFile))), treeMutated(secretsFileModel.map(encodeSecretsFile))),
+    inputs: fc.oneof(
+      rawText,
+      mutated(fc.oneof(fc.constant(SAMPLE_FILE), secretsFileModel.map(encodeSecretsFile))),
+      treeMutated(secretsFileModel.map(encodeSecretsFile)),
+    ),
     onAccept: (_t, file) => {
       const again = encodeSecretsFile(file);
       deepStrictEqual(parseSecretsFile(again), file);
@@ -152,11 +189,23 @@ export const PARSERS: ParserUnderTest[] = [
         return; // both refuse
       }
       // JSON.parse accepts it: strict-json may only refuse duplicates, depth or giant numbers.
-      if (!/duplicate key|nested too deeply|number/.test(err.message)) throw new Error(`strict-json refused what JSON.parse reads (${typeof lax}): ${err.message}`);
+      if (!/duplicate key|nested too deeply|number/.test(err.message))
+        throw new Error(`strict-json refused what JSON.parse reads (${typeof lax}): ${err.message}`);
     },
     // JSON has no -0: the model is what JSON can say.
-    roundTrip: { model: fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.parse(JSON.stringify(v)) as unknown), encode: (v) => JSON.stringify(v), decoded: plain, canonical: true },
-    large: () => [`${'['.repeat(300_000)}`, `"${'x'.repeat(2_000_000)}`, `{${'"a":1,'.repeat(100_000)}"a":2}`, '1'.repeat(500_000), ' '.repeat(2_000_000)],
+    roundTrip: {
+      model: fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.parse(JSON.stringify(v)) as unknown),
+      encode: (v) => JSON.stringify(v),
+      decoded: plain,
+      canonical: true,
+    },
+    large: () => [
+      `${'['.repeat(300_000)}`,
+      `"${'x'.repeat(2_000_000)}`,
+      `{${'"a":1,'.repeat(100_000)}"a":2}`,
+      '1'.repeat(500_000),
+      ' '.repeat(2_000_000),
+    ],
   }),
 
   entry<KeyBundle, KeyBundle>({
@@ -175,10 +224,17 @@ export const PARSERS: ParserUnderTest[] = [
       deepStrictEqual(parseKeyBundle(encodeKeyBundle(b)), b);
       // What was accepted is what any strict reader sees: no duplicate fields, valid UTF-8.
       const payload = Buffer.from(t.trim().slice(BUNDLE_PREFIX.length), 'base64url');
-      deepStrictEqual(plain(parseStrictJson(new TextDecoder('utf-8', { fatal: true }).decode(payload), 'payload')), JSON.parse(payload.toString('utf8')));
+      deepStrictEqual(
+        plain(parseStrictJson(new TextDecoder('utf-8', { fatal: true }).decode(payload), 'payload')),
+        JSON.parse(payload.toString('utf8')),
+      );
     },
     roundTrip: { model: keyBundleModel, encode: encodeKeyBundle, decoded: (b) => b, canonical: true },
-    large: () => [`${BUNDLE_PREFIX}${'A'.repeat(3_000_000)}`, asBundle(`{"env":"a","id":"0123456789abcdef","key":"${'A'.repeat(1_000_000)}"}`), asBundle('['.repeat(100_000))],
+    large: () => [
+      `${BUNDLE_PREFIX}${'A'.repeat(3_000_000)}`,
+      asBundle(`{"env":"a","id":"0123456789abcdef","key":"${'A'.repeat(1_000_000)}"}`),
+      asBundle('['.repeat(100_000)),
+    ],
   }),
 
   entry<KeyBundle[], KeyBundle[]>({
@@ -187,8 +243,16 @@ export const PARSERS: ParserUnderTest[] = [
     codes: ['E_BUNDLE', 'E_VERSION'],
     parse: parseKeyBundleList,
     inputs: fc.oneof(rawText, mutated(fc.array(keyBundleModel, { maxLength: 4 }).map((bs) => bs.map(encodeKeyBundle).join(', ')))),
-    roundTrip: { model: fc.array(keyBundleModel, { maxLength: 4 }), encode: (bs) => bs.map(encodeKeyBundle).join(','), decoded: (bs) => bs, canonical: true },
-    large: () => [Array.from({ length: 20_000 }, () => encodeKeyBundle({ env: 'a', keyId: '0123456789abcdef', key: Buffer.alloc(32) })).join('\n'), ','.repeat(2_000_000)],
+    roundTrip: {
+      model: fc.array(keyBundleModel, { maxLength: 4 }),
+      encode: (bs) => bs.map(encodeKeyBundle).join(','),
+      decoded: (bs) => bs,
+      canonical: true,
+    },
+    large: () => [
+      Array.from({ length: 20_000 }, () => encodeKeyBundle({ env: 'a', keyId: '0123456789abcdef', key: Buffer.alloc(32) })).join('\n'),
+      ','.repeat(2_000_000),
+    ],
   }),
 
   entry<Map<string, string>, ReturnType<typeof parseDotenv>>({
@@ -196,7 +260,11 @@ export const PARSERS: ParserUnderTest[] = [
     covers: 'src/core/formats/dotenv.ts',
     codes: ['E_FORMAT'],
     parse: (t) => parseDotenv(t, 'input.env'),
-    inputs: fc.oneof(rawText, mutated(valueMap.map(encodeDotenv)), fc.array(DOTENV_LINE, { maxLength: 8 }).map((ls) => ls.join('\n'))),
+    inputs: fc.oneof(
+      rawText,
+      mutated(valueMap.map(encodeDotenv)),
+      fc.array(DOTENV_LINE, { maxLength: 8 }).map((ls) => ls.join('\n')),
+    ),
     onAccept: (_t, entries) => {
       const m = toMap(entries);
       const names = entries.map((e) => e.name).filter((n) => /^[A-Z_][A-Z0-9_]*$/.test(n));
@@ -204,7 +272,13 @@ export const PARSERS: ParserUnderTest[] = [
       deepStrictEqual(toMap(parseDotenv(encodeDotenv(kept))), kept);
     },
     roundTrip: { model: valueMap, encode: (m) => encodeExport(m, 'dotenv'), decoded: toMap, canonical: true },
-    large: () => [`A="\n${'x\n'.repeat(400_000)}`, `A="${'\\"'.repeat(300_000)}`, `A=${'x'.repeat(2_000_000)}`, Array.from({ length: 100_000 }, (_, i) => `A${i}=${i}`).join('\n'), `${'\n'.repeat(1_000_000)}A`],
+    large: () => [
+      `A="\n${'x\n'.repeat(400_000)}`,
+      `A="${'\\"'.repeat(300_000)}`,
+      `A=${'x'.repeat(2_000_000)}`,
+      Array.from({ length: 100_000 }, (_, i) => `A${i}=${i}`).join('\n'),
+      `${'\n'.repeat(1_000_000)}A`,
+    ],
   }),
 
   entry<Map<string, string>, Map<string, string>>({
@@ -212,7 +286,11 @@ export const PARSERS: ParserUnderTest[] = [
     covers: 'src/core/formats/structured.ts (JSON)',
     codes: ['E_FORMAT'],
     parse: (t) => parseJsonMap(t, 'input.json'),
-    inputs: fc.oneof(rawText, mutated(valueMap.map((m) => encodeExport(m, 'json'))), treeMutated(valueMap.map((m) => encodeExport(m, 'json')))),
+    inputs: fc.oneof(
+      rawText,
+      mutated(valueMap.map((m) => encodeExport(m, 'json'))),
+      treeMutated(valueMap.map((m) => encodeExport(m, 'json'))),
+    ),
     roundTrip: { model: valueMap, encode: (m) => encodeExport(m, 'json'), decoded: (m) => m, canonical: true },
     large: () => [`{${Array.from({ length: 100_000 }, (_, i) => `"A${i}":"${i}"`).join(',')}}`, `{"A":${'['.repeat(100_000)}`],
   }),
@@ -225,12 +303,45 @@ export const PARSERS: ParserUnderTest[] = [
     inputs: fc.oneof(
       rawText,
       mutated(valueMap.map(yamlOf)),
-      fc.array(fc.constantFrom('A: 1', 'B: &x v', 'C: *x', 'D: *nope', '<<: {E: 1}', '? [a]\n: b', 'F: !!binary aGk=', 'G:', 'H: [1]', '- x', '---', 'I: "\\ud800"', 'J: 0x1F', 'K: .inf', 'L: |\n  x', '%YAML 1.1', 'M: !!foo x', '  N: 1'), { maxLength: 6 }).map((ls) => ls.join('\n')),
+      fc
+        .array(
+          fc.constantFrom(
+            'A: 1',
+            'B: &x v',
+            'C: *x',
+            'D: *nope',
+            '<<: {E: 1}',
+            '? [a]\n: b',
+            'F: !!binary aGk=',
+            'G:',
+            'H: [1]',
+            '- x',
+            '---',
+            'I: "\\ud800"',
+            'J: 0x1F',
+            'K: .inf',
+            'L: |\n  x',
+            '%YAML 1.1',
+            'M: !!foo x',
+            '  N: 1',
+          ),
+          { maxLength: 6 },
+        )
+        .map((ls) => ls.join('\n')),
     ),
     roundTrip: { model: valueMap, encode: yamlOf, decoded: (m) => m, canonical: false },
     large: () => [
       // An alias bomb: nine levels of nine-fold references.
-      ['a: &a ["x","x","x","x","x","x","x","x","x"]', ...Array.from({ length: 8 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(9).fill(`*${String.fromCharCode(97 + i)}`).join(',')}]`)].join('\n'),
+      [
+        'a: &a ["x","x","x","x","x","x","x","x","x"]',
+        ...Array.from(
+          { length: 8 },
+          (_, i) =>
+            `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(9)
+              .fill(`*${String.fromCharCode(97 + i)}`)
+              .join(',')}]`,
+        ),
+      ].join('\n'),
       `A: ${'['.repeat(20_000)}`,
       Array.from({ length: 50_000 }, (_, i) => `A${i}: v${i}`).join('\n'),
     ],
@@ -255,7 +366,10 @@ export const PARSERS: ParserUnderTest[] = [
       if (out.length === 0) throw errors[0];
       return out;
     },
-    inputs: fc.oneof(fc.string({ unit: 'binary-ascii', maxLength: 200 }), mutated(valueMap.map((m) => Buffer.from(encodeDotenv(m), 'utf8').toString('latin1')))),
+    inputs: fc.oneof(
+      fc.string({ unit: 'binary-ascii', maxLength: 200 }),
+      mutated(valueMap.map((m) => Buffer.from(encodeDotenv(m), 'utf8').toString('latin1'))),
+    ),
     large: () => [`${'\xff'.repeat(1_000_000)}`],
   }),
 
@@ -266,7 +380,12 @@ export const PARSERS: ParserUnderTest[] = [
     covers: 'src/core/keys/age-recipient.ts, src/core/formats/openssh-key.ts (public key lines)',
     codes: ['E_AGE'],
     parse: parseRecipient,
-    inputs: fc.oneof(rawText, mutated(recipientText), recipientText.map((r) => `  ${r.toUpperCase()}\n`), fc.constantFrom(...TEAM.identities).map((i) => `${i}`)),
+    inputs: fc.oneof(
+      rawText,
+      mutated(recipientText),
+      recipientText.map((r) => `  ${r.toUpperCase()}\n`),
+      fc.constantFrom(...TEAM.identities).map((i) => `${i}`),
+    ),
     // A private key pasted where a recipient belongs is refused without being echoed.
     secretsIn: (t) => (t.match(/AGE-SECRET-KEY-[A-Z0-9-]+/gi) ?? []).map((k) => k.slice(16)),
     onAccept: (_t, spec) => deepStrictEqual(parseRecipient(spec.canonical), spec),
@@ -280,8 +399,16 @@ export const PARSERS: ParserUnderTest[] = [
     codes: ['E_AGE'],
     parse: async (t) => {
       // Both spellings sops accepts: one identity per line, and words separated by blanks or commas.
-      const lines = await loadIdentities({ texts: [{ origin: 'fuzz file', format: 'lines', text: t, explicit: true }], problems: [], looked: [] });
-      const words = await loadIdentities({ texts: [{ origin: 'FUZZ_VAR', format: 'words', text: t, explicit: true }], problems: [], looked: [] });
+      const lines = await loadIdentities({
+        texts: [{ origin: 'fuzz file', format: 'lines', text: t, explicit: true }],
+        problems: [],
+        looked: [],
+      });
+      const words = await loadIdentities({
+        texts: [{ origin: 'FUZZ_VAR', format: 'words', text: t, explicit: true }],
+        problems: [],
+        looked: [],
+      });
       const problem = lines.problems[0] ?? words.problems[0];
       if (problem) throw problem;
       return lines;
@@ -289,12 +416,19 @@ export const PARSERS: ParserUnderTest[] = [
     inputs: fc.oneof(rawText, mutated(identityFile), identityFile),
     secretsIn: (t) => (t.match(/AGE-SECRET-KEY-[A-Z0-9-]+/gi) ?? []).map((k) => k.slice(16)).filter((k) => k.length >= 12),
     roundTrip: {
-      model: fc.array(fc.nat(TEAM.identities.length - 1), { minLength: 1, maxLength: 4 }).map((ix) => [...new Set(ix)].map((i) => TEAM.identities[i]!)),
-      encode: (ids) => ['# created: 2024-01-01T00:00:00Z', ...ids.flatMap((id) => [`# public key: ${TEAM.recipientOf.get(id)}`, id]), ''].join('\n'),
+      model: fc
+        .array(fc.nat(TEAM.identities.length - 1), { minLength: 1, maxLength: 4 })
+        .map((ix) => [...new Set(ix)].map((i) => TEAM.identities[i]!)),
+      encode: (ids) =>
+        ['# created: 2024-01-01T00:00:00Z', ...ids.flatMap((id) => [`# public key: ${TEAM.recipientOf.get(id)}`, id]), ''].join('\n'),
       decoded: (set) => set.identities.map((i) => i.identity as string),
       canonical: false,
     },
-    large: () => [Array.from({ length: 2_000 }, () => TEAM.identities[0]).join('\n'), `AGE-SECRET-KEY-1${'Q'.repeat(2_000_000)}`, '# comment\n'.repeat(300_000)],
+    large: () => [
+      Array.from({ length: 2_000 }, () => TEAM.identities[0]).join('\n'),
+      `AGE-SECRET-KEY-1${'Q'.repeat(2_000_000)}`,
+      '# comment\n'.repeat(300_000),
+    ],
   }),
 
   entry<unknown, IdentitySet>({
@@ -302,12 +436,20 @@ export const PARSERS: ParserUnderTest[] = [
     covers: 'src/core/formats/openssh-key.ts (private key files) via src/core/keys/age-identities.ts',
     codes: ['E_AGE'],
     parse: async (t) => {
-      const set = await loadIdentities({ texts: [{ origin: 'fuzz key', format: 'ssh', text: t, explicit: true }], problems: [], looked: [] });
+      const set = await loadIdentities({
+        texts: [{ origin: 'fuzz key', format: 'ssh', text: t, explicit: true }],
+        problems: [],
+        looked: [],
+      });
       if (set.problems[0]) throw set.problems[0];
       return set;
     },
     inputs: fc.oneof(rawText, mutated(fc.constantFrom(...SSH_KEYS)), sshKeyBodyMutated),
-    secretsIn: (t) => t.split('\n').filter((l) => /^[A-Za-z0-9+/=]{40,}$/.test(l.trim())).map((l) => l.trim()),
+    secretsIn: (t) =>
+      t
+        .split('\n')
+        .filter((l) => /^[A-Za-z0-9+/=]{40,}$/.test(l.trim()))
+        .map((l) => l.trim()),
     large: () => [`${PEM_BEGIN}\n${'A'.repeat(4_000_000)}\n${PEM_END}`, `${PEM_BEGIN}\n${'AAAA\n'.repeat(400_000)}${PEM_END}`],
   }),
 
@@ -323,7 +465,12 @@ export const PARSERS: ParserUnderTest[] = [
       decoded: (m) => [...m].map(([recipient, meta]) => ({ recipient, ...meta, environments: [] as string[] })),
       canonical: false,
     },
-    large: () => [encodeRecipientsDoc(Array.from({ length: 20_000 }, (_, i) => ({ recipient: `age1${i}`, name: 'n', role: 'r', added: '', environments: [] }))), `${'| a '.repeat(500_000)}|`],
+    large: () => [
+      encodeRecipientsDoc(
+        Array.from({ length: 20_000 }, (_, i) => ({ recipient: `age1${i}`, name: 'n', role: 'r', added: '', environments: [] })),
+      ),
+      `${'| a '.repeat(500_000)}|`,
+    ],
   }),
 
   entry<string[], string[]>({
@@ -332,7 +479,12 @@ export const PARSERS: ParserUnderTest[] = [
     codes: ['E_USAGE'],
     parse: (t) => splitShellWords(t, 'SOPS_AGE_KEY_CMD'),
     inputs: fc.oneof(rawText, mutated(fc.array(anyString(10), { maxLength: 5 }).map((ws) => ws.map(shellQuote).join(' ')))),
-    roundTrip: { model: fc.array(anyString(12), { maxLength: 6 }), encode: (ws) => ws.map(shellQuote).join(' '), decoded: (ws) => ws, canonical: false },
+    roundTrip: {
+      model: fc.array(anyString(12), { maxLength: 6 }),
+      encode: (ws) => ws.map(shellQuote).join(' '),
+      decoded: (ws) => ws,
+      canonical: false,
+    },
     large: () => [`'${'x'.repeat(3_000_000)}`, '\\'.repeat(2_000_000), `"${'\\"'.repeat(1_000_000)}`],
   }),
 ];

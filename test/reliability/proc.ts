@@ -80,7 +80,6 @@ export async function waitFor(cond: () => boolean, what: string): Promise<void> 
   throw new Error(`timed out waiting for ${what}`);
 }
 
-
 /**
  * What must never appear anywhere a leak test looks: the project's values, its development
  * key `bundle` (whole and without its prefix), the key file's base64, and any extra strings.

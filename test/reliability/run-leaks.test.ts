@@ -76,7 +76,15 @@ describe('hako run leaves no plaintext and puts no secret where it does not belo
       hako = spawnHako(['run', '--via', via, '--', program], {
         cwd: p.dir,
         detached: true,
-        env: { ...p.env, RUN_MODE: ending === 'grandchild' ? 'fork' : ending === 'child-sigint' ? 'sigint' : 'wait', RUN_CTL: ctl, XDG_RUNTIME_DIR: runtime, TMPDIR: tmp, HAKO_KEY: bundle, HAKO_PASSPHRASE: PASSPHRASE },
+        env: {
+          ...p.env,
+          RUN_MODE: ending === 'grandchild' ? 'fork' : ending === 'child-sigint' ? 'sigint' : 'wait',
+          RUN_CTL: ctl,
+          XDG_RUNTIME_DIR: runtime,
+          TMPDIR: tmp,
+          HAKO_KEY: bundle,
+          HAKO_PASSPHRASE: PASSPHRASE,
+        },
       });
       hako.stdin!.end();
       const done: Promise<RunResult> = finished(hako);
@@ -103,8 +111,13 @@ describe('hako run leaves no plaintext and puts no secret where it does not belo
           continue; // a sleep of the program's loop, gone meanwhile
         }
         for (const s of needles) assert.ok(!argv.includes(s), `a secret in the argv of pid ${pid}`);
-        assert.doesNotMatch(environ, /(^|\0)(HAKO_KEY|HAKO_PASSPHRASE[A-Z_]*|HAKO_AGE_KEY|SOPS_AGE_KEY[A-Z_]*)=/, `key material variable in pid ${pid}`);
-        for (const s of needles.filter((n) => via !== 'env' || !values.includes(n))) assert.ok(!environ.includes(s), `a secret in the environment of pid ${pid}`);
+        assert.doesNotMatch(
+          environ,
+          /(^|\0)(HAKO_KEY|HAKO_PASSPHRASE[A-Z_]*|HAKO_AGE_KEY|SOPS_AGE_KEY[A-Z_]*)=/,
+          `key material variable in pid ${pid}`,
+        );
+        for (const s of needles.filter((n) => via !== 'env' || !values.includes(n)))
+          assert.ok(!environ.includes(s), `a secret in the environment of pid ${pid}`);
       }
 
       let grandchild = 0;
@@ -121,7 +134,13 @@ describe('hako run leaves no plaintext and puts no secret where it does not belo
         process.kill(grandchild, 'SIGKILL');
       }
       const r = await done;
-      const want = { exit: { code: 0 }, grandchild: { code: 0 }, 'child-sigint': { signal: 'SIGINT' }, 'ctrl-c': { signal: 'SIGINT' }, 'hako-sigterm': { signal: 'SIGTERM' } }[ending];
+      const want = {
+        exit: { code: 0 },
+        grandchild: { code: 0 },
+        'child-sigint': { signal: 'SIGINT' },
+        'ctrl-c': { signal: 'SIGINT' },
+        'hako-sigterm': { signal: 'SIGTERM' },
+      }[ending];
       if ('code' in want) assert.equal(r.code, want.code, r.stderr);
       else assert.equal(r.signal, want.signal, `exit ${r.code} ${r.signal}: ${r.stderr}`);
       assert.equal(alive(childPid), false, 'the program outlived hako');

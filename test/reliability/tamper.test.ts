@@ -108,7 +108,8 @@ async function judge(m: Mutation, opts: { getEach: boolean }): Promise<string[]>
     const want = expected(model, base, env);
     const r = await hakoInProcess(['export', '--env', env, '--format', 'json'], { cwd: subject.project.dir, env: subject.runEnv });
     tally(`exit ${r.code}`);
-    if (!onlyHakoLines(r.stderr) || r.code === 70) problems.push(`${m.label}: export ${env}: not a clean hako error: ${r.stderr.slice(0, 200)}`);
+    if (!onlyHakoLines(r.stderr) || r.code === 70)
+      problems.push(`${m.label}: export ${env}: not a clean hako error: ${r.stderr.slice(0, 200)}`);
     if (r.code === 0) {
       const printed = JSON.parse(r.stdout) as Record<string, string>;
       assertNoWrongValue(printed, env, m.label);
@@ -126,7 +127,8 @@ async function judge(m: Mutation, opts: { getEach: boolean }): Promise<string[]>
       for (const name of model.environments.get(env)!.secrets.keys()) {
         const g = await hakoInProcess(['get', name, '--env', env, '-n'], { cwd: subject.project.dir, env: subject.runEnv });
         if (g.code === 0) assertNoWrongValue({ [name]: g.stdout }, env, m.label);
-        else if (!isDetected(g) || !onlyHakoLines(g.stderr)) problems.push(`${m.label}: get ${name} --env ${env}: unexpected exit ${g.code}: ${g.stderr.split('\n')[0]}`);
+        else if (!isDetected(g) || !onlyHakoLines(g.stderr))
+          problems.push(`${m.label}: get ${name} --env ${env}: unexpected exit ${g.code}: ${g.stderr.split('\n')[0]}`);
       }
     }
   }
@@ -143,7 +145,10 @@ async function runCategory(area: string, mutations: Iterable<Mutation>, opts: { 
     }
   } finally {
     writeFileSync(subject.secretsPath, subject.original);
-    const seen = [...exits].sort().map(([k, n]) => `${k}: ${n}`).join(', ');
+    const seen = [...exits]
+      .sort()
+      .map(([k, n]) => `${k}: ${n}`)
+      .join(', ');
     const removals = removalsSeen ? `; ${removalsSeen} reads after a removal gave the remaining values, by design` : '';
     recordArea({ area, tried, failures: problems.length, note: `exports ${seen}${removals}` });
     removalsSeen = 0;
@@ -185,7 +190,8 @@ function slots(file: SecretsFile): Slot[] {
 }
 
 const fresh = (): SecretsFile => parseSecretsFile(subject.original.toString('utf8'));
-const readSlot = (f: SecretsFile, s: Slot) => (s.name === null ? f.environments.get(s.env)!.check : f.environments.get(s.env)!.secrets.get(s.name)!);
+const readSlot = (f: SecretsFile, s: Slot) =>
+  s.name === null ? f.environments.get(s.env)!.check : f.environments.get(s.env)!.secrets.get(s.name)!;
 function writeSlot(f: SecretsFile, s: Slot, token: string): void {
   const r = f.environments.get(s.env)!;
   if (s.name === null) r.check = token;
@@ -317,7 +323,12 @@ describe('tamper matrix over a real file made by the CLI', () => {
   });
 
   test('a sample through the real binary: detected, exit code and stderr as in-process', async () => {
-    const pool = [...sample([...byteChanges()], cases(4, 60)), ...sample([...swaps()], cases(2, 30)), ...sample([...moves()], cases(2, 40)), ...sample([...keyIdChanges()], cases(2, 20))];
+    const pool = [
+      ...sample([...byteChanges()], cases(4, 60)),
+      ...sample([...swaps()], cases(2, 30)),
+      ...sample([...moves()], cases(2, 40)),
+      ...sample([...keyIdChanges()], cases(2, 20)),
+    ];
     let tried = 0;
     const problems: string[] = [];
     try {
@@ -337,8 +348,12 @@ describe('tamper matrix over a real file made by the CLI', () => {
           } else if ((want !== 'fail' && !want.mayFail) || !isDetected({ code: r.code, stderr: r.stderr })) {
             problems.push(`${m.label}: export ${env}: exit ${r.code}: ${r.stderr.split('\n')[0]}`);
           }
-          const inProc = await hakoInProcess(['export', '--env', env, '--format', 'json'], { cwd: subject.project.dir, env: subject.runEnv });
-          if (inProc.code !== r.code || inProc.stderr !== r.stderr) problems.push(`${m.label}: export ${env}: the binary and main() disagree`);
+          const inProc = await hakoInProcess(['export', '--env', env, '--format', 'json'], {
+            cwd: subject.project.dir,
+            env: subject.runEnv,
+          });
+          if (inProc.code !== r.code || inProc.stderr !== r.stderr)
+            problems.push(`${m.label}: export ${env}: the binary and main() disagree`);
         }
       }
     } finally {
@@ -364,7 +379,13 @@ describe('tamper matrix with age-recipient access (no key files: the identity is
     for (const env of Object.keys(R_VALUES)) project.ok(['recipients', 'add', recipient, '--env', env]);
     rmSync(join(project.home, 'keys'), { recursive: true, force: true });
     const secretsPath = join(project.dir, '.hako', 'secrets.json');
-    subject = { project, values: R_VALUES, runEnv: { ...project.env, HAKO_AGE_KEY: identity }, secretsPath, original: readFileSync(secretsPath) };
+    subject = {
+      project,
+      values: R_VALUES,
+      runEnv: { ...project.env, HAKO_AGE_KEY: identity },
+      secretsPath,
+      original: readFileSync(secretsPath),
+    };
   });
   after(() => subject.project.cleanup());
 
@@ -404,7 +425,10 @@ describe('tamper matrix with age-recipient access (no key files: the identity is
       ra.set(rec!, rb.get(rec!)!);
       rb.set(rec!, wa);
       yield { label: 'swap the wrapped keys of production and staging', bytes: encoded(f) };
-      for (const [to, from] of [[a, b], [b, a]] as const) {
+      for (const [to, from] of [
+        [a, b],
+        [b, a],
+      ] as const) {
         const g = fresh();
         g.environments.get(to)!.recipients.set(rec!, g.environments.get(from)!.recipients.get(rec!)!);
         yield { label: `copy the wrapped key of ${from} over ${to}`, bytes: encoded(g) };
@@ -424,7 +448,10 @@ describe('tamper matrix with age-recipient access (no key files: the identity is
     rec.recipients = new Map([[recipient!, await wrapKeyForRecipient(forged, recipient!)]]);
     writeFileSync(subject.secretsPath, encoded(f));
     try {
-      const identityOnly = await hakoInProcess(['get', 'DATABASE_URL', '--env', 'production', '-n'], { cwd: subject.project.dir, env: subject.runEnv });
+      const identityOnly = await hakoInProcess(['get', 'DATABASE_URL', '--env', 'production', '-n'], {
+        cwd: subject.project.dir,
+        env: subject.runEnv,
+      });
       assert.equal(identityOnly.code, 0, 'if this now fails, hako detects the substitution: update SECURITY.md');
       assert.equal(identityOnly.stdout, 'postgres://attacker@evil/db');
       // Someone who holds the real key (a key file from before, HAKO_KEY in CI) is not fooled.
@@ -436,7 +463,10 @@ describe('tamper matrix with age-recipient access (no key files: the identity is
         const exported = await hakoInProcess(['key', 'export', '--env', 'production'], { cwd: subject.project.dir, env: subject.runEnv });
         assert.equal(exported.code, 0, exported.stderr);
         writeFileSync(subject.secretsPath, encoded(f));
-        const withKey = await hakoInProcess(['get', 'DATABASE_URL', '--env', 'production'], { cwd: subject.project.dir, env: { ...realKeyEnv, HAKO_KEY: exported.stdout.trim() } });
+        const withKey = await hakoInProcess(['get', 'DATABASE_URL', '--env', 'production'], {
+          cwd: subject.project.dir,
+          env: { ...realKeyEnv, HAKO_KEY: exported.stdout.trim() },
+        });
         assert.equal(withKey.code, 4, withKey.stderr);
         assert.match(withKey.stderr, new RegExp(`does not open environment 'production' \\(key id ${orig.keyId}\\)`));
       } finally {

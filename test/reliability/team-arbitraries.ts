@@ -34,7 +34,9 @@ function sshString(b: Uint8Array): Buffer {
 }
 
 /** `ssh-ed25519 <base64 wire key>` for a random 32-byte key (not checked as a curve point here). */
-const sshLine = fc.uint8Array({ minLength: 32, maxLength: 32 }).map((k) => `ssh-ed25519 ${Buffer.concat([sshString(Buffer.from('ssh-ed25519')), sshString(k)]).toString('base64')}`);
+const sshLine = fc
+  .uint8Array({ minLength: 32, maxLength: 32 })
+  .map((k) => `ssh-ed25519 ${Buffer.concat([sshString(Buffer.from('ssh-ed25519')), sshString(k)]).toString('base64')}`);
 
 /** Canonical recipients: what `recipients` keys and recipients.md rows hold. */
 export const recipientModel = fc.oneof(fc.constantFrom(...TEAM.recipientOf.values()), sshLine);
@@ -51,7 +53,11 @@ export const recipientText = fc.oneof(
 export const identityFile = fc
   .tuple(fc.array(fc.constantFrom(...TEAM.identities), { minLength: 1, maxLength: 3 }), fc.boolean())
   .map(([ids, crlf]) => {
-    const text = ['# created: 2024-01-01T00:00:00Z', ...ids.flatMap((id) => [`# public key: ${TEAM.recipientOf.get(id)}`, id, '']), ''].join('\n');
+    const text = [
+      '# created: 2024-01-01T00:00:00Z',
+      ...ids.flatMap((id) => [`# public key: ${TEAM.recipientOf.get(id)}`, id, '']),
+      '',
+    ].join('\n');
     return crlf ? text.replace(/\n/g, '\r\n') : text;
   });
 
@@ -59,9 +65,21 @@ export const SSH_KEYS = ['id_a', 'id_b'].map((f) => readFileSync(join(REPO_ROOT,
 
 /** A real OpenSSH key whose decoded body is edited (bytes set, inserted, removed, cut) and re-armoured. */
 export const sshKeyBodyMutated = fc
-  .tuple(fc.constantFrom(...SSH_KEYS), fc.array(fc.record({ kind: fc.integer({ min: 0, max: 3 }), at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }), { minLength: 1, maxLength: 3 }))
+  .tuple(
+    fc.constantFrom(...SSH_KEYS),
+    fc.array(fc.record({ kind: fc.integer({ min: 0, max: 3 }), at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }), {
+      minLength: 1,
+      maxLength: 3,
+    }),
+  )
   .map(([pem, edits]) => {
-    let body = Buffer.from(pem.split('\n').filter((l) => l && !l.startsWith('-----')).join(''), 'base64');
+    let body = Buffer.from(
+      pem
+        .split('\n')
+        .filter((l) => l && !l.startsWith('-----'))
+        .join(''),
+      'base64',
+    );
     for (const e of edits) {
       const at = e.at % (body.length + 1);
       if (e.kind === 0 && at < body.length) body[at] = e.byte;
@@ -83,9 +101,15 @@ export const recipientRows: fc.Arbitrary<RecipientRow[]> = fc
       recipient: recipientModel,
       name: fc.oneof(fc.constantFrom('Alice', 'Bob Smith', 'ops | oncall', 'back\\slash', ''), anyString(16).map(asLabel)),
       role: fc.oneof(fc.constantFrom('dev', 'CI', 'admin|ops', ''), anyString(10).map(asLabel)),
-      added: fc.oneof(fc.constant(''), fc.date({ min: new Date('2000-01-01'), max: new Date('2099-12-31'), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10))),
+      added: fc.oneof(
+        fc.constant(''),
+        fc.date({ min: new Date('2000-01-01'), max: new Date('2099-12-31'), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10)),
+      ),
     }),
     { selector: (r) => r.recipient, maxLength: 5 },
   )
-  .map((rows) => rows.map((r) => ({ ...r, environments: [] as string[] })).sort((a, b) => (a.recipient < b.recipient ? -1 : a.recipient > b.recipient ? 1 : 0)));
-
+  .map((rows) =>
+    rows
+      .map((r) => ({ ...r, environments: [] as string[] }))
+      .sort((a, b) => (a.recipient < b.recipient ? -1 : a.recipient > b.recipient ? 1 : 0)),
+  );

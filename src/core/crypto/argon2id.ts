@@ -21,10 +21,15 @@ export const KDF_LIMITS = { mMax: 4_194_304, tMax: 64, pMax: 64 } as const;
 export function validKdfParams(p: KdfParams): boolean {
   return (
     p.kdf === 'argon2id' &&
-    Number.isSafeInteger(p.m) && Number.isSafeInteger(p.t) && Number.isSafeInteger(p.p) &&
-    p.p >= 1 && p.p <= KDF_LIMITS.pMax &&
-    p.t >= 1 && p.t <= KDF_LIMITS.tMax &&
-    p.m >= 8 * p.p && p.m <= KDF_LIMITS.mMax
+    Number.isSafeInteger(p.m) &&
+    Number.isSafeInteger(p.t) &&
+    Number.isSafeInteger(p.p) &&
+    p.p >= 1 &&
+    p.p <= KDF_LIMITS.pMax &&
+    p.t >= 1 &&
+    p.t <= KDF_LIMITS.tMax &&
+    p.m >= 8 * p.p &&
+    p.m <= KDF_LIMITS.mMax
   );
 }
 

@@ -23,7 +23,11 @@ export function parseDotenv(text: string, what = 'dotenv'): DotenvEntry[] {
   const out: DotenvEntry[] = [];
   const seen = new Set<string>();
   const fail = (line: number, msg: string): never => {
-    throw new HakoError('E_FORMAT', `${what}: line ${line}: ${msg}`, 'write one NAME=value per line; quote values with spaces, # or newlines');
+    throw new HakoError(
+      'E_FORMAT',
+      `${what}: line ${line}: ${msg}`,
+      'write one NAME=value per line; quote values with spaces, # or newlines',
+    );
   };
   for (let i = 0; i < lines.length; i++) {
     const lineNo = i + 1;
@@ -90,14 +94,22 @@ function findClose(body: string, q: string, from: number): { close: number; next
 function unescapeDouble(raw: string, bad: () => never): string {
   return raw.replace(/\\(.)?/gs, (_m, c: string | undefined) => {
     switch (c) {
-      case 'n': return '\n';
-      case 'r': return '\r';
-      case 't': return '\t';
-      case '"': return '"';
-      case '\\': return '\\';
-      case '$': return '$';
-      case "'": return "'";
-      default: return bad();
+      case 'n':
+        return '\n';
+      case 'r':
+        return '\r';
+      case 't':
+        return '\t';
+      case '"':
+        return '"';
+      case '\\':
+        return '\\';
+      case '$':
+        return '$';
+      case "'":
+        return "'";
+      default:
+        return bad();
     }
   });
 }

@@ -25,7 +25,11 @@ export function encodeKeyBundle(b: KeyBundle): string {
 }
 
 const broken = (why: string): HakoError =>
-  new HakoError('E_BUNDLE', `not a valid hako key bundle: ${why}`, 'copy the whole line printed by `hako key export`, starting with hako-key:1:');
+  new HakoError(
+    'E_BUNDLE',
+    `not a valid hako key bundle: ${why}`,
+    'copy the whole line printed by `hako key export`, starting with hako-key:1:',
+  );
 
 export function parseKeyBundle(text: string): KeyBundle {
   const s = text.trim();

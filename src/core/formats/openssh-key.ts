@@ -94,7 +94,11 @@ function parseWirePublicKey(wire: Buffer, fail: () => never): { keyType: string;
 /** Parses `ssh-ed25519 AAAA… [comment]`. Other SSH key types are refused by name. */
 export function parseSshPublicKeyLine(text: string): SshEd25519PublicKey {
   const fail = (): never => {
-    throw new HakoError('E_AGE', 'malformed ssh-ed25519 public key', 'give the whole line of the .pub file, e.g. "ssh-ed25519 AAAAC3Nza… you@host"');
+    throw new HakoError(
+      'E_AGE',
+      'malformed ssh-ed25519 public key',
+      'give the whole line of the .pub file, e.g. "ssh-ed25519 AAAAC3Nza… you@host"',
+    );
   };
   const parts = text.trim().split(/[ \t]+/);
   const [type, b64] = parts;
@@ -115,9 +119,17 @@ export function parseSshPublicKeyLine(text: string): SshEd25519PublicKey {
 /** Parses an OpenSSH private key file. `where` names it in messages (a path or variable). */
 export function parseOpenSshPrivateKey(text: string, where: string): OpenSshPrivateKey {
   const fail = (): never => {
-    throw new HakoError('E_AGE', `${where}: malformed OpenSSH private key`, 'check the file is a whole, unmodified key written by ssh-keygen');
+    throw new HakoError(
+      'E_AGE',
+      `${where}: malformed OpenSSH private key`,
+      'check the file is a whole, unmodified key written by ssh-keygen',
+    );
   };
-  const lines = text.replace(/\r\n/g, '\n').trim().split('\n').map((l) => l.trim());
+  const lines = text
+    .replace(/\r\n/g, '\n')
+    .trim()
+    .split('\n')
+    .map((l) => l.trim());
   if (lines[0] !== PEM_BEGIN || lines[lines.length - 1] !== PEM_END) return fail();
   const body = decodeBase64Strict(lines.slice(1, -1).join(''));
   if (!body || body.length < MAGIC.length || !body.subarray(0, MAGIC.length).equals(MAGIC)) return fail();

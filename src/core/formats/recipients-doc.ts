@@ -52,7 +52,9 @@ function row(cellTexts: string[]): string {
 
 export function encodeRecipientsDoc(rows: readonly RecipientRow[]): string {
   const sorted = [...rows].sort((a, b) => (a.recipient < b.recipient ? -1 : a.recipient > b.recipient ? 1 : 0));
-  const lines = sorted.map((r) => row([`\`${r.recipient}\``, escapeCell(r.name), escapeCell(r.role), [...r.environments].sort().join(', '), r.added]));
+  const lines = sorted.map((r) =>
+    row([`\`${r.recipient}\``, escapeCell(r.name), escapeCell(r.role), [...r.environments].sort().join(', '), r.added]),
+  );
   return [...INTRO, HEADER, RULE, ...lines, ''].join('\n');
 }
 
@@ -77,7 +79,11 @@ function cells(line: string): string[] | null {
 /** Recipient → metadata. Lines outside the table are the fixed intro and are not kept. */
 export function parseRecipientsDoc(text: string, where = RECIPIENTS_DOC_NAME): Map<string, RecipientMeta> {
   const bad = (line: number, msg: string): never => {
-    throw new HakoError('E_FORMAT', `${where}: line ${line}: ${msg}`, `restore it from git (git checkout -- ${RECIPIENTS_DOC_NAME}); only Name and Role cells may be edited by hand`);
+    throw new HakoError(
+      'E_FORMAT',
+      `${where}: line ${line}: ${msg}`,
+      `restore it from git (git checkout -- ${RECIPIENTS_DOC_NAME}); only Name and Role cells may be edited by hand`,
+    );
   };
   const lines = text.replace(/\r\n/g, '\n').split('\n');
   const start = lines.indexOf(HEADER);

@@ -223,7 +223,14 @@ export function encodeSecretsFile(file: SecretsFile): string {
     const members: string[] = [`"check": ${q(env.check)}`, `"key_id": ${q(env.keyId)}`];
     if (env.passphrase) {
       const p = env.passphrase;
-      members.push(`"passphrase": ${inline([['kdf', p.kdf], ['m', p.m], ['p', p.p], ['t', p.t]])}`);
+      members.push(
+        `"passphrase": ${inline([
+          ['kdf', p.kdf],
+          ['m', p.m],
+          ['p', p.p],
+          ['t', p.t],
+        ])}`,
+      );
     }
     if (env.recipients.size > 0) members.push(`"recipients": ${stringMap(env.recipients, envIndent)}`);
     members.push(`"secrets": ${stringMap(env.secrets, envIndent)}`);

@@ -33,7 +33,11 @@ export function parseStrictJson(text: string, what: string, opts: StrictJsonOpti
         col = 1;
       } else col++;
     }
-    throw new HakoError('E_FORMAT', `${what}: line ${line}, column ${col}: ${msg}`, 'fix the JSON syntax (no duplicate keys, no trailing commas, no comments)');
+    throw new HakoError(
+      'E_FORMAT',
+      `${what}: line ${line}, column ${col}: ${msg}`,
+      'fix the JSON syntax (no duplicate keys, no trailing commas, no comments)',
+    );
   };
 
   const ws = () => {
@@ -62,14 +66,30 @@ export function parseStrictJson(text: string, what: string, opts: StrictJsonOpti
         const e = text[i + 1];
         i += 2;
         switch (e) {
-          case '"': out += '"'; break;
-          case '\\': out += '\\'; break;
-          case '/': out += '/'; break;
-          case 'b': out += '\b'; break;
-          case 'f': out += '\f'; break;
-          case 'n': out += '\n'; break;
-          case 'r': out += '\r'; break;
-          case 't': out += '\t'; break;
+          case '"':
+            out += '"';
+            break;
+          case '\\':
+            out += '\\';
+            break;
+          case '/':
+            out += '/';
+            break;
+          case 'b':
+            out += '\b';
+            break;
+          case 'f':
+            out += '\f';
+            break;
+          case 'n':
+            out += '\n';
+            break;
+          case 'r':
+            out += '\r';
+            break;
+          case 't':
+            out += '\t';
+            break;
           case 'u': {
             const hex = text.slice(i, i + 4);
             if (!/^[0-9a-fA-F]{4}$/.test(hex)) fail('bad \\u escape');

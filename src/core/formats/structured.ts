@@ -27,7 +27,8 @@ export function parseJsonMap(text: string, what: string): Map<string, string> {
   if (!isJsonObject(root)) throw notAnObject(what);
   const out = new Map<string, string>();
   for (const [name, v] of Object.entries(root)) {
-    if (typeof v === 'string') out.set(name, v); // numbers arrive as their source text
+    if (typeof v === 'string')
+      out.set(name, v); // numbers arrive as their source text
     else if (typeof v === 'boolean') out.set(name, String(v));
     else throw notAValue(what, name);
   }

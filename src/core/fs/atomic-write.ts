@@ -29,7 +29,11 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, opts: A
     renameSync(tmp, path);
   } catch (err) {
     if (tmp !== undefined) removeQuietly(tmp);
-    throw new HakoError('E_IO', `could not write ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, 'check the folder exists and is writable');
+    throw new HakoError(
+      'E_IO',
+      `could not write ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+      'check the folder exists and is writable',
+    );
   }
   syncDir(dir);
 }

@@ -21,7 +21,12 @@ export function writeFileExclusive(path: string, data: string, opts: { mode: num
     linkSync(tmp, path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') throw new HakoError('E_EXISTS', `${path} already exists; hako never overwrites a key file`, 'choose another path with --out, or use the identity it holds (hako pubkey)');
+    if (code === 'EEXIST')
+      throw new HakoError(
+        'E_EXISTS',
+        `${path} already exists; hako never overwrites a key file`,
+        'choose another path with --out, or use the identity it holds (hako pubkey)',
+      );
     throw new HakoError('E_IO', `could not write ${path}: ${code ?? 'error'}`, 'check the folder exists and is writable');
   } finally {
     if (tmp !== undefined) removeQuietly(tmp);

@@ -19,7 +19,11 @@ export function readPrivateFile(path: string): Buffer | null {
     throw new HakoError('E_IO', `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, 'check its permissions');
   }
   if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
-    throw new HakoError('E_KEY_PERMS', `key file ${path} is readable by others (mode ${(mode & 0o777).toString(8)})`, `restrict it: chmod 600 ${path}`);
+    throw new HakoError(
+      'E_KEY_PERMS',
+      `key file ${path} is readable by others (mode ${(mode & 0o777).toString(8)})`,
+      `restrict it: chmod 600 ${path}`,
+    );
   }
   try {
     return readFileSync(path);

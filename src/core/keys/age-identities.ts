@@ -70,7 +70,11 @@ async function loadNative(t: IdentityText, set: IdentitySet): Promise<AgeIdentit
         set.skipped.push({ origin: where, reason: 'age plugin identities are not supported by hako' });
         continue;
       }
-      const kind: RecipientKind | null = word.startsWith('AGE-SECRET-KEY-PQ-1') ? 'pq-hybrid' : word.startsWith('AGE-SECRET-KEY-1') ? 'x25519' : null;
+      const kind: RecipientKind | null = word.startsWith('AGE-SECRET-KEY-PQ-1')
+        ? 'pq-hybrid'
+        : word.startsWith('AGE-SECRET-KEY-1')
+          ? 'x25519'
+          : null;
       let recipient: string | null = null;
       if (kind) {
         try {
@@ -96,11 +100,20 @@ function loadSsh(t: IdentityText, set: IdentitySet, add: (id: AgeIdentity) => vo
   const key = parseOpenSshPrivateKey(t.text, t.origin);
   if (key.kind === 'encrypted') {
     if (key.publicKey) set.locked.push({ recipient: key.publicKey.line, origin: t.origin });
-    else set.skipped.push({ origin: t.origin, reason: `a passphrase-protected ${displayText(key.keyType)} key (only ssh-ed25519 keys are supported)` });
+    else
+      set.skipped.push({
+        origin: t.origin,
+        reason: `a passphrase-protected ${displayText(key.keyType)} key (only ssh-ed25519 keys are supported)`,
+      });
     return;
   }
   if (key.kind === 'unsupported') {
-    if (t.explicit) throw new HakoError('E_AGE', `${t.origin}: ${displayText(key.keyType)} keys are not supported`, 'use an ssh-ed25519 key (ssh-keygen -t ed25519) or an age identity (hako keygen)');
+    if (t.explicit)
+      throw new HakoError(
+        'E_AGE',
+        `${t.origin}: ${displayText(key.keyType)} keys are not supported`,
+        'use an ssh-ed25519 key (ssh-keygen -t ed25519) or an age identity (hako keygen)',
+      );
     set.skipped.push({ origin: t.origin, reason: `a ${displayText(key.keyType)} key (only ssh-ed25519 keys are supported)` });
     return;
   }
@@ -108,7 +121,11 @@ function loadSsh(t: IdentityText, set: IdentitySet, add: (id: AgeIdentity) => vo
   try {
     identity = new SshEd25519Identity(key.seed, key.publicKey);
   } catch {
-    throw new HakoError('E_AGE', `${t.origin}: the private key does not match its public key`, 'the file is damaged; restore it or make a new key');
+    throw new HakoError(
+      'E_AGE',
+      `${t.origin}: the private key does not match its public key`,
+      'the file is damaged; restore it or make a new key',
+    );
   }
   add({ recipient: identity.publicKey.line, kind: 'ssh-ed25519', origin: t.origin, identity });
 }

@@ -76,11 +76,20 @@ export function discoverIdentityTexts(env: NodeJS.ProcessEnv): Discovery {
   }
 
   const keyFile = env['SOPS_AGE_KEY_FILE'];
-  if (keyFile) attempt(() => d.texts.push({ origin: `SOPS_AGE_KEY_FILE (${keyFile})`, format: 'lines', text: mustRead(keyFile, 'SOPS_AGE_KEY_FILE'), explicit: true }));
+  if (keyFile)
+    attempt(() =>
+      d.texts.push({
+        origin: `SOPS_AGE_KEY_FILE (${keyFile})`,
+        format: 'lines',
+        text: mustRead(keyFile, 'SOPS_AGE_KEY_FILE'),
+        explicit: true,
+      }),
+    );
   else d.looked.push('SOPS_AGE_KEY_FILE');
 
   const cmd = env['SOPS_AGE_KEY_CMD'];
-  if (cmd && cmd.trim()) attempt(() => d.texts.push({ origin: 'SOPS_AGE_KEY_CMD', format: 'lines', text: runKeyCommand(cmd, env), explicit: true }));
+  if (cmd && cmd.trim())
+    attempt(() => d.texts.push({ origin: 'SOPS_AGE_KEY_CMD', format: 'lines', text: runKeyCommand(cmd, env), explicit: true }));
   else d.looked.push('SOPS_AGE_KEY_CMD');
 
   const defaultFile = defaultAgeKeyFile(env);
@@ -91,7 +100,15 @@ export function discoverIdentityTexts(env: NodeJS.ProcessEnv): Discovery {
   });
 
   const sshFile = env['SOPS_AGE_SSH_PRIVATE_KEY_FILE'];
-  if (sshFile) attempt(() => d.texts.push({ origin: `SOPS_AGE_SSH_PRIVATE_KEY_FILE (${sshFile})`, format: 'ssh', text: mustRead(sshFile, 'SOPS_AGE_SSH_PRIVATE_KEY_FILE'), explicit: true }));
+  if (sshFile)
+    attempt(() =>
+      d.texts.push({
+        origin: `SOPS_AGE_SSH_PRIVATE_KEY_FILE (${sshFile})`,
+        format: 'ssh',
+        text: mustRead(sshFile, 'SOPS_AGE_SSH_PRIVATE_KEY_FILE'),
+        explicit: true,
+      }),
+    );
   else d.looked.push('SOPS_AGE_SSH_PRIVATE_KEY_FILE');
 
   const sshDefault = defaultSshKeyFile(env);
@@ -116,14 +133,27 @@ function mustRead(path: string, variable: string): string {
  */
 function runKeyCommand(cmd: string, env: NodeJS.ProcessEnv): string {
   const argv = splitShellWords(cmd, 'SOPS_AGE_KEY_CMD');
-  if (argv.length === 0) throw new HakoError('E_AGE', 'SOPS_AGE_KEY_CMD is empty', 'unset it or give a command that prints an age identity');
+  if (argv.length === 0)
+    throw new HakoError('E_AGE', 'SOPS_AGE_KEY_CMD is empty', 'unset it or give a command that prints an age identity');
   const program = basename(argv[0]!);
-  const r = spawnSync(argv[0]!, argv.slice(1), { env: withoutKeyMaterial(env), stdio: ['inherit', 'pipe', 'inherit'], maxBuffer: 1024 * 1024 });
+  const r = spawnSync(argv[0]!, argv.slice(1), {
+    env: withoutKeyMaterial(env),
+    stdio: ['inherit', 'pipe', 'inherit'],
+    maxBuffer: 1024 * 1024,
+  });
   if (r.error) {
-    throw new HakoError('E_AGE', `SOPS_AGE_KEY_CMD: cannot run ${program} (${(r.error as NodeJS.ErrnoException).code ?? 'error'})`, 'check the command in SOPS_AGE_KEY_CMD, or unset it');
+    throw new HakoError(
+      'E_AGE',
+      `SOPS_AGE_KEY_CMD: cannot run ${program} (${(r.error as NodeJS.ErrnoException).code ?? 'error'})`,
+      'check the command in SOPS_AGE_KEY_CMD, or unset it',
+    );
   }
   if (r.signal || r.status !== 0) {
-    throw new HakoError('E_AGE', `SOPS_AGE_KEY_CMD: ${program} ${r.signal ? `was killed by ${r.signal}` : `exited with code ${r.status}`}`, 'run the command yourself to see why, or unset SOPS_AGE_KEY_CMD');
+    throw new HakoError(
+      'E_AGE',
+      `SOPS_AGE_KEY_CMD: ${program} ${r.signal ? `was killed by ${r.signal}` : `exited with code ${r.status}`}`,
+      'run the command yourself to see why, or unset SOPS_AGE_KEY_CMD',
+    );
   }
   return r.stdout.toString('utf8');
 }

@@ -55,13 +55,18 @@ export class AgeIdentitySource implements KeySource {
     if (target.recipients.size === 0) return { missed: 'the environment has no age recipients' };
     const set = await gatherAgeIdentities(this.ctx.env);
     if (set.problems.length > 0) throw set.problems[0]!;
-    if (set.identities.length === 0 && set.locked.length === 0) return { missed: 'no age identity on this machine (hako whoami shows where hako looks)' };
+    if (set.identities.length === 0 && set.locked.length === 0)
+      return { missed: 'no age identity on this machine (hako whoami shows where hako looks)' };
 
     const entries = entriesByRecipient(target.recipients);
     for (const id of set.identities) {
       const entry = entries.get(id.recipient);
       if (entry === undefined) continue;
-      const key = await unwrapKey(entry, id.identity, `the recipients entry of environment '${target.env}' for ${shortRecipient(id.recipient)} (identity from ${id.origin})`);
+      const key = await unwrapKey(
+        entry,
+        id.identity,
+        `the recipients entry of environment '${target.env}' for ${shortRecipient(id.recipient)} (identity from ${id.origin})`,
+      );
       return { key, label: `age identity from ${id.origin}` };
     }
     for (const l of set.locked) {

@@ -41,7 +41,11 @@ export function parseRecipient(text: string): RecipientSpec {
   if (X25519.test(lower)) return { kind: 'x25519', canonical: lower };
   if (HYBRID.test(lower)) return { kind: 'pq-hybrid', canonical: lower };
   if (/^age1[a-z0-9]+1/.test(lower)) {
-    throw new HakoError('E_AGE', `unsupported age recipient type "${displayText(lower.slice(0, lower.indexOf('1', 4) + 1), 24)}"…`, 'hako takes age1… (X25519), age1pq1… (post-quantum) and ssh-ed25519 recipients; plugin and tag recipients are not supported');
+    throw new HakoError(
+      'E_AGE',
+      `unsupported age recipient type "${displayText(lower.slice(0, lower.indexOf('1', 4) + 1), 24)}"…`,
+      'hako takes age1… (X25519), age1pq1… (post-quantum) and ssh-ed25519 recipients; plugin and tag recipients are not supported',
+    );
   }
   throw new HakoError(
     'E_AGE',

@@ -17,7 +17,11 @@ export class BundleEnvSource implements KeySource {
         this.bundles = parseKeyBundleList(raw);
       } catch (err) {
         const e = err as HakoError;
-        throw new HakoError(e.code, `HAKO_KEY: ${e.message}`, 'set HAKO_KEY to the output of `hako key export` (several may be separated by commas)');
+        throw new HakoError(
+          e.code,
+          `HAKO_KEY: ${e.message}`,
+          'set HAKO_KEY to the output of `hako key export` (several may be separated by commas)',
+        );
       }
     }
     const mine = this.bundles.find((b) => b.keyId === target.keyId);

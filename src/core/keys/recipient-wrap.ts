@@ -18,7 +18,11 @@ export async function wrapKeyForRecipient(key: Uint8Array, recipient: string): P
   try {
     e.addRecipient(await ageRecipientFor(spec));
   } catch {
-    throw new HakoError('E_AGE', `malformed ${spec.kind} recipient ${spec.canonical.slice(0, 24)}… (bad checksum or key)`, 'copy the recipient again from `hako pubkey` (or the .pub file) on its owner\'s machine');
+    throw new HakoError(
+      'E_AGE',
+      `malformed ${spec.kind} recipient ${spec.canonical.slice(0, 24)}… (bad checksum or key)`,
+      "copy the recipient again from `hako pubkey` (or the .pub file) on its owner's machine",
+    );
   }
   return Buffer.from(await e.encrypt(key)).toString('base64');
 }
@@ -30,7 +34,11 @@ export async function wrapKeyForRecipient(key: Uint8Array, recipient: string): P
  */
 export async function unwrapKey(entry: string, identity: string | Identity, what: string): Promise<Buffer> {
   const damaged = () =>
-    new HakoError('E_TAMPERED', `${what} does not open`, 'the entry was damaged or replaced: restore .hako/secrets.json from git, or have someone who can open the environment add you again');
+    new HakoError(
+      'E_TAMPERED',
+      `${what} does not open`,
+      'the entry was damaged or replaced: restore .hako/secrets.json from git, or have someone who can open the environment add you again',
+    );
   const bytes = decodeBase64Strict(entry);
   if (!bytes) throw damaged();
   const age = await import('age-encryption');

@@ -36,11 +36,17 @@ export async function resolveKey(target: KeyTarget, sources: readonly KeySource[
 
 function wrongKey(target: KeyTarget, kind: KeySourceKind, label: string): HakoError {
   if (kind === 'passphrase') {
-    return new HakoError('E_WRONG_KEY', `wrong passphrase for environment '${target.env}' (from ${label})`, 'check the passphrase with your team; nothing was changed');
+    return new HakoError(
+      'E_WRONG_KEY',
+      `wrong passphrase for environment '${target.env}' (from ${label})`,
+      'check the passphrase with your team; nothing was changed',
+    );
   }
   return new HakoError(
     'E_WRONG_KEY',
     `the key from ${label} does not open environment '${target.env}' (key id ${target.keyId}): the key is wrong or the check was changed`,
-    kind === 'key-file' ? `remove or replace ${label} (hako key import), or restore .hako/secrets.json from git` : 'check you have the right key for this project and environment',
+    kind === 'key-file'
+      ? `remove or replace ${label} (hako key import), or restore .hako/secrets.json from git`
+      : 'check you have the right key for this project and environment',
   );
 }
