@@ -31,6 +31,7 @@ export type ErrorCode =
   | 'E_MISSING_REQUIRED' // required secrets have no value
   | 'E_AGE' // an age identity or recipient problem
   | 'E_NO_RECIPIENT' // a recipient that is not in the environment
+  | 'E_PROCESS_CONTROL' // a hand-off would set a variable that changes what a process does
   | 'E_INTERNAL'; // a bug: should never happen
 
 export class HakoError extends Error {
