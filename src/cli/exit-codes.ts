@@ -9,6 +9,7 @@ export const EXIT = {
   integrity: 4,
   format: 5,
   locked: 6,
+  trust: 7,
   internal: 70,
   cannotRun: 126,
   noCommand: 127,
@@ -27,7 +28,14 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'E_TAMPERED':
     case 'E_BUNDLE':
     case 'E_KEY_PERMS':
+    case 'E_KEY_CHAIN':
+    case 'E_KEY_MISMATCH':
       return EXIT.integrity;
+    case 'E_KEY_CHANGED':
+    case 'E_KEY_ROLLBACK':
+    case 'E_UNTRUSTED':
+    case 'E_STALE_KEY':
+      return EXIT.trust;
     case 'E_FORMAT':
     case 'E_VERSION':
       return EXIT.format;

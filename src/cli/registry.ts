@@ -10,6 +10,7 @@ import { identityCommands } from '../commands/identity.js';
 import { typegenCommands } from '../commands/typegen.js';
 import { manifestCommands } from '../commands/manifest.js';
 import { runCommands } from '../commands/run.js';
+import { trustCommands } from '../commands/trust.js';
 
 export const COMMANDS: readonly CommandSpec[] = [
   ...initCommands,
@@ -20,6 +21,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...envCommands,
   ...keyCommands,
   ...recipientCommands,
+  ...trustCommands,
   ...identityCommands,
   ...typegenCommands,
 ];

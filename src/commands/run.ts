@@ -5,6 +5,7 @@ import { DELIVERY_MODES, type DeliveryMode } from '../runtime/delivery.js';
 import { defaultEnv } from '../services/secrets.js';
 import { runWithSecrets } from '../services/run.js';
 import { flag, str, type CommandContext, type CommandSpec } from '../cli/command.js';
+import { allowedNames, allowOption } from './options.js';
 
 export const runCommands: CommandSpec[] = [
   {
@@ -21,11 +22,14 @@ export const runCommands: CommandSpec[] = [
       '               NAME_FILE; removed when the program ends, or when hako gets SIGINT/SIGTERM\n' +
       "The program's stdout and stderr are redacted: each value (4 characters or more) and its base64,\n" +
       'hex, URL- and JSON-encoded forms become [REDACTED:NAME]. Signals are passed on; hako exits with\n' +
-      'the code of the program, or dies of the signal that killed it. See docs/RUNTIME.md.',
+      'the code of the program, or dies of the signal that killed it. Secrets whose names change what a\n' +
+      'process does (NODE_OPTIONS, LD_PRELOAD, PATH, HTTPS_PROXY, …) are refused unless allowed one by one\n' +
+      'with --allow NAME (not needed with --via fd3). See docs/RUNTIME.md.',
     options: {
       env: { type: 'string', short: 'e', label: 'E', help: 'environment (default: $HAKO_ENV, else development)' },
       via: { type: 'string', label: 'MODE', help: 'how values reach the program: env (default), fd3 or files' },
       'no-redact': { type: 'boolean', help: "pass the program's output through unchanged (it gets hako's stdout/stderr)" },
+      allow: allowOption,
     },
     stopAtPositional: true,
     examples: [
@@ -33,6 +37,7 @@ export const runCommands: CommandSpec[] = [
       'hako run --env production --via fd3 -- node dist/app.js',
       'hako run --via files -- ./deploy.sh',
       'hako run --no-redact -- psql "$PGDATABASE"           # interactive: keep the terminal',
+      'hako run --allow NODE_OPTIONS -- node app.js         # a secret that changes how node starts, on purpose',
     ],
     async run(ctx, args) {
       const [command, ...rest] = args.rest;
@@ -46,6 +51,7 @@ export const runCommands: CommandSpec[] = [
         via: via as DeliveryMode,
         command,
         args: rest,
+        allow: allowedNames(args),
         output: flag(args, 'no-redact') ? null : outputOf(ctx),
       });
     },

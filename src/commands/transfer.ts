@@ -1,5 +1,5 @@
 /** hako import | export | edit */
-import { envOption } from './options.js';
+import { allowedNames, allowOption, envOption } from './options.js';
 import { HakoError } from '../core/errors.js';
 import { defaultEnv } from '../services/secrets.js';
 import { exportEnvironment, importFile, type ExportFormat } from '../services/transfer.js';
@@ -34,7 +34,7 @@ export const transferCommands: CommandSpec[] = [
     summary: 'print every value of an environment as dotenv, shell or JSON',
     usage: 'hako export [--env E] [--format dotenv|shell|json]',
     description: "`--format shell` prints `export NAME='value'` lines that are safe to eval (e.g. in .envrc).",
-    options: { env: envOption, format: { type: 'string', label: 'F', help: 'dotenv (default), shell or json' } },
+    options: { env: envOption, format: { type: 'string', label: 'F', help: 'dotenv (default), shell or json' }, allow: allowOption },
     examples: [
       'hako export --env staging > .env.staging',
       'eval "$(hako export --format shell)"   # in .envrc',
@@ -45,7 +45,7 @@ export const transferCommands: CommandSpec[] = [
       if (!['dotenv', 'shell', 'json'].includes(format))
         throw new HakoError('E_USAGE', `unknown export format '${format}'`, 'use dotenv, shell or json');
       if (ctx.io.stdoutIsTTY) ctx.notice('warning: printing secret values to the terminal');
-      ctx.io.stdout(await exportEnvironment(ctx, defaultEnv(ctx, str(args, 'env')), format));
+      ctx.io.stdout(await exportEnvironment(ctx, defaultEnv(ctx, str(args, 'env')), format, allowedNames(args)));
     },
   },
   {

@@ -8,13 +8,13 @@ import { assertEnvName } from '../core/names.js';
 import { EnvironmentCipher } from '../core/crypto/environment-cipher.js';
 import { newEnvironmentKey, newKeyId } from '../core/crypto/random.js';
 import { DEFAULT_KDF, deriveKeyFromPassphrase, type KdfParams } from '../core/crypto/argon2id.js';
-import type { EnvironmentRecord, SecretsFile } from '../core/formats/secrets-file.js';
+import { newEnvironmentRecord, type EnvironmentRecord, type SecretsFile } from '../core/formats/secrets-file.js';
+import { genesisLink } from '../core/trust/key-chain.js';
 import { writeKeyFile } from '../core/keys/key-file-source.js';
 import type { KeySourceKind } from '../core/keys/key-source.js';
-import { resolveKey } from '../core/keys/resolve-key.js';
 import { isHakoError } from '../core/errors.js';
-import { findProject, keyTarget, loadSecretsFile, requireEnvironment, updateSecretsFile } from './project.js';
-import { keySourcesFor, nonInteractive, type ServiceContext } from './context.js';
+import { findProject, loadSecretsFile, openEnvironment, requireEnvironment, updateSecretsFile, type Project } from './project.js';
+import { nonInteractive, type ServiceContext } from './context.js';
 
 export interface NewEnvironment {
   record: EnvironmentRecord;
@@ -32,7 +32,7 @@ export async function makeEnvironment(
   const keyId = newKeyId();
   const key = passphrase === undefined ? newEnvironmentKey() : await deriveKeyFromPassphrase(passphrase, keyId, kdf);
   const cipher = new EnvironmentCipher(name, keyId, key);
-  const record: EnvironmentRecord = { keyId, check: cipher.makeCheck(), recipients: new Map(), secrets: new Map() };
+  const record = newEnvironmentRecord(keyId, cipher.makeCheck(), [genesisLink(name, keyId, key)]);
   if (passphrase !== undefined) record.passphrase = { ...kdf };
   const keyFile = writeKeyFile(keyId, key, ctx.env);
   return { record, key, keyFile };
@@ -40,7 +40,7 @@ export async function makeEnvironment(
 
 export async function addEnvironment(ctx: ServiceContext, name: string, passphrase?: string): Promise<{ keyId: string; keyFile: string }> {
   assertEnvName(name);
-  const project = findProject(ctx.cwd);
+  const project = findProject(ctx);
   if (loadSecretsFile(project).environments.has(name)) throw exists(name);
   const made = await makeEnvironment(ctx, name, passphrase);
   await updateSecretsFile(ctx, project, (file) => {
@@ -60,7 +60,7 @@ function exists(name: string): HakoError {
 
 export async function removeEnvironment(ctx: ServiceContext, name: string): Promise<{ keyId: string; secrets: number }> {
   assertEnvName(name);
-  const project = findProject(ctx.cwd);
+  const project = findProject(ctx);
   const { result } = await updateSecretsFile(ctx, project, (file) => {
     const record = requireEnvironment(file, name);
     file.environments.delete(name);
@@ -69,14 +69,20 @@ export async function removeEnvironment(ctx: ServiceContext, name: string): Prom
   return result;
 }
 
-export type Access = { opens: true; kind: KeySourceKind; label: string } | { opens: false; code: string; reason: string };
+export type Access =
+  { opens: true; kind: KeySourceKind; label: string; writable: boolean } | { opens: false; code: string; reason: string };
 
-/** Whether this machine can open an environment, without prompting anyone. */
-export async function probeAccess(ctx: ServiceContext, file: SecretsFile, env: string): Promise<Access> {
+/** Whether this machine can open an environment (and trusts its key), without prompting anyone. */
+export async function probeAccess(
+  ctx: ServiceContext,
+  file: SecretsFile,
+  env: string,
+  project: Project = findProject(ctx),
+): Promise<Access> {
   const quiet = nonInteractive(ctx);
   try {
-    const opened = await resolveKey(keyTarget(env, requireEnvironment(file, env)), keySourcesFor(quiet));
-    return { opens: true, kind: opened.kind, label: opened.label };
+    const opened = await openEnvironment(quiet, project, file, env);
+    return { opens: true, kind: opened.kind, label: opened.label, writable: opened.trust.writable };
   } catch (err) {
     if (isHakoError(err)) return { opens: false, code: err.code, reason: err.code === 'E_NO_KEY' ? 'no key on this machine' : err.message };
     throw err;
@@ -93,7 +99,7 @@ export interface EnvironmentSummary {
 }
 
 export async function listEnvironments(ctx: ServiceContext): Promise<EnvironmentSummary[]> {
-  const file = loadSecretsFile(findProject(ctx.cwd));
+  const file = loadSecretsFile(findProject(ctx));
   const out: EnvironmentSummary[] = [];
   for (const [name, record] of [...file.environments].sort(([a], [b]) => (a < b ? -1 : 1))) {
     out.push({

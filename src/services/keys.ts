@@ -6,7 +6,9 @@
  * recipient, and leaves the old key file in place so older commits stay readable.
  */
 import { readdirSync } from 'node:fs';
-import { HakoError } from '../core/errors.js';
+import { HakoError, isHakoError } from '../core/errors.js';
+import type { EnvironmentRecord } from '../core/formats/secrets-file.js';
+import { checkContinuity, verifyEntryChain } from './continuity.js';
 import { assertEnvName, KEY_ID } from '../core/names.js';
 import { EnvironmentCipher } from '../core/crypto/environment-cipher.js';
 import { deriveKeyFromPassphrase } from '../core/crypto/argon2id.js';
@@ -14,14 +16,15 @@ import { encodeKeyBundle, parseKeyBundle } from '../core/formats/key-bundle.js';
 import { keyFilePath, readKeyFile, writeKeyFile } from '../core/keys/key-file-source.js';
 import { keysDir } from '../core/home.js';
 import { makeEnvironment, probeAccess, type Access } from './environments.js';
-import { findProject, loadSecretsFile, openEnvironment, requireEnvironment } from './project.js';
+import { assertWritable, findProject, loadSecretsFile, openEnvironment, requireEnvironment, type Project } from './project.js';
 import { rekeyEnvironment, type NextKey } from './rekey.js';
 import type { ServiceContext } from './context.js';
 
 export async function exportKey(ctx: ServiceContext, env: string): Promise<string> {
   assertEnvName(env);
-  const file = loadSecretsFile(findProject(ctx.cwd));
-  const opened = await openEnvironment(ctx, file, env);
+  const project = findProject(ctx);
+  const file = loadSecretsFile(project);
+  const opened = await openEnvironment(ctx, project, file, env);
   return encodeKeyBundle({ env, keyId: opened.cipher.keyId, key: opened.key });
 }
 
@@ -32,16 +35,41 @@ export interface ImportedKey {
   alreadyPresent: boolean;
 }
 
-/** Saves a verified key as the key file of `env`. */
-function saveVerifiedKey(ctx: ServiceContext, env: string, keyId: string, key: Buffer): ImportedKey {
+/**
+ * Saves a verified key as the key file of `env`, after checking this machine may trust it.
+ * A stored key is never replaced: key ids are random, so a different key under the same id
+ * is another project's (or a file made to collide with it), and overwriting would lose it.
+ */
+async function saveVerifiedKey(
+  ctx: ServiceContext,
+  project: Project,
+  record: EnvironmentRecord,
+  env: string,
+  key: Buffer,
+  from: string,
+): Promise<ImportedKey> {
+  const keyId = record.keyId;
+  verifyEntryChain(env, record, { key, label: from, explicitHead: true });
   const path = keyFilePath(keyId, ctx.env);
-  let existing: Buffer | null = null;
+  let existing: Buffer | null;
   try {
     existing = readKeyFile(path);
-  } catch {
-    existing = null; // unsafe or damaged: replaced by the verified key below
+  } catch (err) {
+    throw new HakoError(
+      'E_KEY_CONFLICT',
+      `a key file for key id ${keyId} already exists and cannot be used (${isHakoError(err) ? err.code : 'unreadable'}); nothing was written`,
+      `look at ${path}: fix its permissions (chmod 600) if it is this key, or move it away if it is damaged`,
+    );
   }
-  if (existing && existing.equals(key)) return { env, keyId, path, alreadyPresent: true };
+  if (existing && !existing.equals(key)) {
+    throw new HakoError(
+      'E_KEY_CONFLICT',
+      `a different key is already stored under key id ${keyId} (another project uses the same key id); nothing was written`,
+      `keep both by rotating this project's environment to a new key id on a machine that opens it (hako key rotate --env ${env}), or use HAKO_KEY for this project`,
+    );
+  }
+  await checkContinuity(ctx, project, env, record, { key, label: from, explicitHead: true }, null);
+  if (existing) return { env, keyId, path, alreadyPresent: true };
   writeKeyFile(keyId, key, ctx.env);
   return { env, keyId, path, alreadyPresent: false };
 }
@@ -49,7 +77,8 @@ function saveVerifiedKey(ctx: ServiceContext, env: string, keyId: string, key: B
 export async function importKeyBundle(ctx: ServiceContext, text: string, onlyEnv?: string): Promise<ImportedKey> {
   if (onlyEnv !== undefined) assertEnvName(onlyEnv);
   const bundle = parseKeyBundle(text);
-  const file = loadSecretsFile(findProject(ctx.cwd));
+  const project = findProject(ctx);
+  const file = loadSecretsFile(project);
   const matches = [...file.environments].filter(([, r]) => r.keyId === bundle.keyId);
   if (matches.length === 0) {
     throw new HakoError(
@@ -74,12 +103,13 @@ export async function importKeyBundle(ctx: ServiceContext, text: string, onlyEnv
       'the bundle was damaged or forged; export it again',
     );
   }
-  return saveVerifiedKey(ctx, env, record.keyId, bundle.key);
+  return saveVerifiedKey(ctx, project, record, env, bundle.key, 'the bundle');
 }
 
 export async function importPassphrase(ctx: ServiceContext, env: string, passphrase: string): Promise<ImportedKey> {
   assertEnvName(env);
-  const file = loadSecretsFile(findProject(ctx.cwd));
+  const project = findProject(ctx);
+  const file = loadSecretsFile(project);
   const record = requireEnvironment(file, env);
   if (!record.passphrase) {
     throw new HakoError('E_USAGE', `environment '${env}' does not use a passphrase`, 'import its key bundle instead: hako key import');
@@ -92,7 +122,7 @@ export async function importPassphrase(ctx: ServiceContext, env: string, passphr
       'check the passphrase with your team; nothing was saved',
     );
   }
-  return saveVerifiedKey(ctx, env, record.keyId, key);
+  return saveVerifiedKey(ctx, project, record, env, key, 'the passphrase');
 }
 
 export interface KeyListing {
@@ -103,7 +133,7 @@ export interface KeyListing {
 }
 
 export async function listKeys(ctx: ServiceContext): Promise<KeyListing> {
-  const file = loadSecretsFile(findProject(ctx.cwd));
+  const file = loadSecretsFile(findProject(ctx));
   const used = new Set<string>();
   const environments: KeyListing['environments'] = [];
   for (const [env, record] of [...file.environments].sort(([a], [b]) => (a < b ? -1 : 1))) {
@@ -141,10 +171,11 @@ export interface Rotation {
  */
 export async function rotateKey(ctx: ServiceContext, env: string, passphrase?: string): Promise<Rotation> {
   assertEnvName(env);
-  const project = findProject(ctx.cwd);
+  const project = findProject(ctx);
   const file = loadSecretsFile(project);
   const before = requireEnvironment(file, env);
-  const old = await openEnvironment(ctx, file, env);
+  const old = await openEnvironment(ctx, project, file, env);
+  assertWritable(env, old);
   const made = await makeEnvironment(ctx, env, passphrase, before.passphrase); // key file first: never a lost key
   const next: NextKey = { keyId: made.record.keyId, key: made.key };
   if (made.record.passphrase) next.passphrase = made.record.passphrase;

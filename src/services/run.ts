@@ -7,10 +7,11 @@
  */
 import type { Writable } from 'node:stream';
 import { assertEnvName } from '../core/names.js';
+import { assertNoProcessControl, deliveredVariables } from '../core/process-control-names.js';
 import type { ServiceContext } from './context.js';
 import { missingRequired, missingRequiredError } from './manifest.js';
-import { findProject, loadSecretsFile, requireEnvironment } from './project.js';
-import { openRecord } from './secrets.js';
+import { findProject, loadSecretsFile, openEnvironment, requireEnvironment } from './project.js';
+import { openValues } from './secrets.js';
 import { prepareDelivery, type DeliveryMode } from '../runtime/delivery.js';
 import { isRedactable } from '../runtime/redaction-forms.js';
 import { matcherFor } from '../runtime/redactor.js';
@@ -22,17 +23,28 @@ export interface RunRequest {
   via: DeliveryMode;
   command: string;
   args: readonly string[];
+  /** Names the person allowed to be delivered although they change what a process does. */
+  allow?: ReadonlySet<string>;
   /** Where redacted output goes; null runs without redaction (the child inherits stdio). */
   output: { stdout: Writable; stderr: Writable; stdoutIsTTY: boolean } | null;
 }
 
 export async function runWithSecrets(ctx: ServiceContext, req: RunRequest): Promise<ChildExit> {
   assertEnvName(req.env);
-  const file = loadSecretsFile(findProject(ctx.cwd));
+  const project = findProject(ctx);
+  const file = loadSecretsFile(project);
   const record = requireEnvironment(file, req.env);
   const missing = missingRequired(file, record);
   if (missing.length) throw missingRequiredError(req.env, missing);
-  const secrets = await openRecord(ctx, file, req.env);
+  // The key and its trust first (a forged entry says so before anything else), then the
+  // names, then the values.
+  const opened = await openEnvironment(ctx, project, file, req.env);
+  if (req.via !== 'fd3') {
+    // fd 3 sets no variable but HAKO_SECRETS_FD; env and files set one per secret.
+    const delivered = deliveredVariables(record.secrets.keys(), req.via === 'files' ? 'file' : 'value');
+    assertNoProcessControl(delivered, req.allow ?? new Set(), `hako run --via ${req.via}`);
+  }
+  const secrets = openValues(record, opened);
 
   const out = req.output;
   const redaction =

@@ -6,7 +6,9 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { HakoError } from '../core/errors.js';
 import { displayName } from '../core/display.js';
-import { assertSecretName } from '../core/names.js';
+import { assertEnvName, assertSecretName } from '../core/names.js';
+import { assertNoProcessControl, deliveredVariables } from '../core/process-control-names.js';
+import { findProject, loadSecretsFile, requireEnvironment } from './project.js';
 import { encodeDotenv, parseDotenv } from '../core/formats/dotenv.js';
 import { encodeShellExports } from '../core/formats/shell.js';
 import { parseJsonMap, parseYamlMap, type ImportFormat } from '../core/formats/structured.js';
@@ -70,6 +72,22 @@ export function encodeExport(values: ReadonlyMap<string, string>, format: Export
   return `${JSON.stringify(Object.fromEntries(values), null, 2)}\n`;
 }
 
-export async function exportEnvironment(ctx: ServiceContext, env: string, format: ExportFormat): Promise<string> {
-  return encodeExport(await revealEnvironment(ctx, env), format);
+/**
+ * Every value of `env` in `format`. dotenv and shell output is meant to be loaded into a
+ * process or a shell (`node --env-file`, `eval`, direnv), so names that change what a process
+ * does are refused there unless allowed by name; JSON is data and is not checked.
+ */
+export async function exportEnvironment(
+  ctx: ServiceContext,
+  env: string,
+  format: ExportFormat,
+  allow: ReadonlySet<string> = new Set(),
+): Promise<string> {
+  assertEnvName(env);
+  const project = findProject(ctx);
+  if (format !== 'json') {
+    const names = requireEnvironment(loadSecretsFile(project), env).secrets.keys();
+    assertNoProcessControl(deliveredVariables(names, 'value'), allow, `hako export --format ${format}`);
+  }
+  return encodeExport(await revealEnvironment(ctx, env, project), format);
 }
