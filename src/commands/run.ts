@@ -1,10 +1,9 @@
 /** hako run */
 import { Writable } from 'node:stream';
 import { HakoError } from '../core/errors.js';
-import { DELIVERY_MODES, type DeliveryMode } from '../runtime/delivery.js';
 import { defaultEnv } from '../services/secrets.js';
-import { runWithSecrets } from '../services/run.js';
-import { flag, str, type CommandContext, type CommandSpec } from '../cli/command.js';
+import { DELIVERY_MODES, runWithSecrets, type DeliveryMode } from '../services/run.js';
+import { flag, str, type CommandContext, type CommandSpec } from './command.js';
 import { allowedNames, allowOption } from './options.js';
 
 export const runCommands: CommandSpec[] = [
@@ -24,7 +23,7 @@ export const runCommands: CommandSpec[] = [
       'hex, URL- and JSON-encoded forms become [REDACTED:NAME]. Signals are passed on; hako exits with\n' +
       'the code of the program, or dies of the signal that killed it. Secrets whose names change what a\n' +
       'process does (NODE_OPTIONS, LD_PRELOAD, PATH, HTTPS_PROXY, …) are refused unless allowed one by one\n' +
-      'with --allow NAME (not needed with --via fd3). See docs/RUNTIME.md.',
+      'with --allow NAME (not needed with --via fd3). See docs/LAUNCHER.md.',
     options: {
       env: { type: 'string', short: 'e', label: 'E', help: 'environment (default: $HAKO_ENV, else development)' },
       via: { type: 'string', label: 'MODE', help: 'how values reach the program: env (default), fd3 or files' },

@@ -1,5 +1,5 @@
 /** hako trust | trust accept | trust forget */
-import { flag, str, type CommandSpec } from '../cli/command.js';
+import { flag, str, type CommandSpec } from './command.js';
 import { HakoError } from '../core/errors.js';
 import { acceptKey, describeSignature, forgetPins, historyAvailable, trustStatus, type TrustEntry } from '../services/trust.js';
 import { jsonOption } from './options.js';
