@@ -15,8 +15,30 @@ export const EXIT = {
   interrupted: 130,
 } as const;
 
+/**
+ * sops's exit codes (cmd/sops/codes), used by `hako sops …` only so scripts written for sops
+ * keep working. They are a separate table: hako's own commands never return them.
+ */
+export const SOPS_EXIT = {
+  macMismatch: 51,
+  noFile: 100,
+  noKey: 128,
+  notModified: 200,
+  alreadyEncrypted: 203,
+} as const;
+
 export function exitCodeFor(code: ErrorCode): number {
   switch (code) {
+    case 'E_SOPS_MAC':
+      return SOPS_EXIT.macMismatch;
+    case 'E_SOPS_NO_FILE':
+      return SOPS_EXIT.noFile;
+    case 'E_SOPS_NO_KEY':
+      return SOPS_EXIT.noKey;
+    case 'E_SOPS_NOT_MODIFIED':
+      return SOPS_EXIT.notModified;
+    case 'E_SOPS_ENCRYPTED':
+      return SOPS_EXIT.alreadyEncrypted;
     case 'E_USAGE':
     case 'E_INVALID_NAME':
     case 'E_INVALID_VALUE':
