@@ -537,6 +537,7 @@ export async function sopsUpdateKeys(
     cipher: opened.cipher,
     original: file.store,
     keysChanged: true,
+    keepMac: true,
   });
   writeBack(ctx, req.path, text);
   return { added, removed };

@@ -154,6 +154,8 @@ export interface WriteRequest {
   original?: ParsedStore;
   /** True when the key groups changed (updatekeys, rotate): the metadata block is written anew. */
   keysChanged?: boolean;
+  /** The values and data key are unchanged (updatekeys): keep `mac` and `lastmodified` as they are. */
+  keepMac?: boolean;
   now?: Date;
 }
 
@@ -165,8 +167,10 @@ export function writeSopsFile(req: WriteRequest): string {
     macOnlyEncrypted: md.macOnlyEncrypted,
     binary: req.kind === 'binary',
   });
-  md.lastModified = lastModifiedNow(req.now);
-  md.mac = encryptMac(mac, md.lastModified, req.cipher);
+  if (!req.keepMac || !md.mac) {
+    md.lastModified = lastModifiedNow(req.now);
+    md.mac = encryptMac(mac, md.lastModified, req.cipher);
+  }
   if (req.original) {
     const patched = patchInPlace(req.original, enc, md, !!req.keysChanged);
     if (patched !== null) return patched;

@@ -237,9 +237,20 @@ class Reader {
   seq(node: { items: YamlNode[]; range?: [number, number, number] | null; flow?: boolean }, limit: number, expanded = false): SopsValue {
     const items: (SopsValue | SopsComment)[] = [];
     const dashAt = (n: YamlNode | null | undefined, fallback: number) => {
+      const t = this.text;
       let i = (n?.range?.[0] ?? fallback) - 1;
-      while (i >= 0 && (this.text[i] === ' ' || this.text[i] === '\t' || this.text[i] === '\n' || this.text[i] === '\r')) i--;
-      return this.text[i] === '-' ? i : (n?.range?.[0] ?? fallback);
+      for (;;) {
+        while (i >= 0 && (t[i] === ' ' || t[i] === '\t' || t[i] === '\n' || t[i] === '\r')) i--;
+        // skip a whole comment line between the dash and the item
+        const lineStart = t.lastIndexOf('\n', i) + 1;
+        const hash = t.indexOf('#', lineStart);
+        if (i >= 0 && hash >= 0 && hash <= i && t.slice(lineStart, hash).trim() === '') {
+          i = lineStart - 1;
+          continue;
+        }
+        break;
+      }
+      return t[i] === '-' ? i : (n?.range?.[0] ?? fallback);
     };
     const start = node.range?.[0] ?? 0;
     const col = node.flow ? 0 : this.colOf(dashAt(node.items[0] ?? null, start));
