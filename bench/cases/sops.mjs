@@ -6,6 +6,7 @@
  *      1,000 secrets, both through /bin/sh as exec-env runs its command.
  * The SOPS fixtures are written with the library in build/src (the codec hako uses).
  */
+import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateX25519Identity, identityToRecipient } from 'age-encryption';
@@ -21,8 +22,7 @@ async function makeSopsFiles(root, secrets) {
   const { ValueCipher } = await lib('core/sops/value-cipher.js');
   const identity = await generateX25519Identity();
   const recipient = await identityToRecipient(identity);
-  const dataKey = new Uint8Array(32);
-  crypto.getRandomValues(dataKey);
+  const dataKey = new Uint8Array(randomBytes(32));
   const md = newMetadata([[await ageWrap(recipient, recipient, dataKey)]]);
   const doc = { type: 'map', items: [...secrets].map(([key, value]) => ({ key, value })) };
   const out = {};
