@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { HakoError } from '../core/errors.js';
-import { flag, str, type CommandContext, type CommandSpec, type OptionSpec, type ParsedArgs } from '../cli/command.js';
+import { flag, str, type CommandContext, type CommandSpec, type OptionSpec, type ParsedArgs } from './command.js';
 import type { CryptRule } from '../core/sops/crypt-rules.js';
 
 const svc = () => import('../services/sops.js');

@@ -14,14 +14,23 @@ import { withoutKeyMaterial } from '../core/keys/key-material.js';
 import { assertNoProcessControl, deliveredVariables } from '../core/process-control-names.js';
 import { emitPlain, topLevelValues } from '../core/sops/sops-file.js';
 import { StoreError } from '../core/sops/store.js';
-import { createPrivateDir } from '../runtime/private-dir.js';
-import { isRedactable } from '../runtime/redaction-forms.js';
-import { matcherFor } from '../runtime/redactor.js';
-import { spawnWithSecrets, type ChildExit } from '../runtime/spawn-with-secrets.js';
-import type { CommandContext } from '../cli/command.js';
+import { createPrivateDir } from '../launcher/private-dir.js';
+import { isRedactable } from '../launcher/redaction-forms.js';
+import { matcherFor } from '../launcher/redactor.js';
+import { spawnWithSecrets, type ChildExit } from '../launcher/spawn-with-secrets.js';
+import type { ServiceContext } from './context.js';
 import { openSops, sopsApplyEdit, storeKindFor } from './sops.js';
 
-function outputOf(ctx: CommandContext): { stdout: Writable; stderr: Writable } {
+/** What these services need from their caller: where a child's output goes. */
+export interface ExecContext extends ServiceContext {
+  io: {
+    stdout(text: string | Uint8Array): void;
+    stderr(text: string): void;
+    readonly streams?: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream };
+  };
+}
+
+function outputOf(ctx: ExecContext): { stdout: Writable; stderr: Writable } {
   const io = ctx.io;
   if (io.streams) return { stdout: io.streams.stdout as Writable, stderr: io.streams.stderr as Writable };
   const adapter = (write: (b: Buffer) => void) =>
@@ -35,7 +44,7 @@ function outputOf(ctx: CommandContext): { stdout: Writable; stderr: Writable } {
 }
 
 export async function sopsExecEnv(
-  ctx: CommandContext,
+  ctx: ExecContext,
   req: { path: string; type?: string; command: string; pristine: boolean; allow: ReadonlySet<string>; redact: boolean },
 ): Promise<ChildExit> {
   const { opened } = await openSops(ctx, req.path, { type: req.type });
@@ -59,7 +68,7 @@ export async function sopsExecEnv(
 }
 
 export async function sopsExecFile(
-  ctx: CommandContext,
+  ctx: ExecContext,
   req: { path: string; type?: string; outputType?: string; command: string; fifo: boolean; filename?: string },
 ): Promise<ChildExit> {
   const { file, opened } = await openSops(ctx, req.path, { type: req.type });
@@ -100,7 +109,7 @@ export async function sopsExecFile(
 }
 
 /** `sops edit`: exit 200 (E_SOPS_NOT_MODIFIED) when the editor changed nothing. */
-export async function sopsEdit(ctx: CommandContext, req: { path: string; type?: string; ignoreMac: boolean }): Promise<void> {
+export async function sopsEdit(ctx: ExecContext, req: { path: string; type?: string; ignoreMac: boolean }): Promise<void> {
   const opened = await openSops(ctx, req.path, { type: req.type, ignoreMac: req.ignoreMac });
   const kind = opened.file.store.kind;
   const before = Buffer.from(emitPlain(opened.opened.docs, kind, opened.file.store.indent));
