@@ -20,6 +20,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'E_USAGE':
     case 'E_INVALID_NAME':
     case 'E_INVALID_VALUE':
+    case 'E_PROTOCOL':
       return EXIT.usage;
     case 'E_NO_KEY':
       return EXIT.noKey;
@@ -27,6 +28,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'E_TAMPERED':
     case 'E_BUNDLE':
     case 'E_KEY_PERMS':
+    case 'E_KEY_CHANGE':
       return EXIT.integrity;
     case 'E_FORMAT':
     case 'E_VERSION':
