@@ -7,6 +7,7 @@
  *                 starts with "broken" (how the tests make a change fail its health check)
  *   GET /         the same hash and this process's pid, after DELAY_MS (default 0) of waiting
  *
+ * START_DELAY_MS (default 0) delays listening, like an app that loads for a while.
  * It never prints a value: the hash shows which value it has without showing the value.
  * It has no SIGTERM handler on purpose: the agent drains an instance before stopping it,
  * so the app need not be graceful for a roll to lose no request.
@@ -35,6 +36,13 @@ const server = createServer((req, res) => {
   answer(404, { error: 'not found' });
 });
 server.keepAliveTimeout = 65_000;
-server.listen(Number(process.env['PORT'] ?? '8080'), process.env['HOST'] ?? '127.0.0.1', () => {
-  console.log(`agent-app: pid ${process.pid} listening on ${process.env['PORT']} (greeting ${greeting}${healthy ? '' : ', unhealthy'})`);
-});
+setTimeout(
+  () => {
+    server.listen(Number(process.env['PORT'] ?? '8080'), process.env['HOST'] ?? '127.0.0.1', () => {
+      console.log(
+        `agent-app: pid ${process.pid} listening on ${process.env['PORT']} (greeting ${greeting}${healthy ? '' : ', unhealthy'})`,
+      );
+    });
+  },
+  Number(process.env['START_DELAY_MS'] ?? '0'),
+);

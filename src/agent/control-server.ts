@@ -2,8 +2,10 @@
  * The control socket: a Unix socket in the state directory (0600, in a 0700 directory, so
  * only the agent's user reaches it). Each connection carries JSON-lines requests; each is
  * checked (protocol.ts) before the agent sees it, and answered with one reply line carrying
- * its id. Requests on one connection run concurrently (a push that waits for a roll does not
- * hold up a status); a line over the limit is answered with an error and dropped.
+ * its id. Requests on one connection run in order, one after another, so replies come in the
+ * order of the requests and a client may rely on the effect of the previous one (a status
+ * after a push sees the push); a client that wants a status while a push rolls opens a second
+ * connection. A line over the limit is answered with an error and dropped.
  */
 import { chmodSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -37,26 +39,30 @@ export async function listenControl(
     const write = (line: string) => {
       if (!socket.destroyed) socket.write(line);
     };
+    let queue: Promise<void> = Promise.resolve();
+    const inOrder = (fn: () => Promise<void>) => {
+      queue = queue.then(fn, fn);
+    };
     const reader = new LineReader(
       MAX_LINE_BYTES,
-      (line) => {
-        let envelope;
-        try {
-          envelope = parseRequest(line, 'socket');
-        } catch (err) {
-          write(errorLine(err instanceof ProtocolError ? err.id : null, err));
-          return;
-        }
-        handler(envelope.request, 'socket').then(
-          (result) => write(replyLine(envelope.id, result)),
-          (err: unknown) => {
+      (line) =>
+        inOrder(async () => {
+          let envelope;
+          try {
+            envelope = parseRequest(line, 'socket');
+          } catch (err) {
+            write(errorLine(err instanceof ProtocolError ? err.id : null, err));
+            return;
+          }
+          try {
+            write(replyLine(envelope.id, await handler(envelope.request, 'socket')));
+          } catch (err) {
             if (!(err instanceof HakoError))
               onError(`request ${envelope.request.method} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
             write(errorLine(envelope.id, err));
-          },
-        );
-      },
-      () => write(errorLine(null, new ProtocolError(`a request line is longer than ${MAX_LINE_BYTES} bytes`, null))),
+          }
+        }),
+      () => inOrder(async () => write(errorLine(null, new ProtocolError(`a request line is longer than ${MAX_LINE_BYTES} bytes`, null)))),
     );
     socket.on('data', (chunk: Buffer) => reader.push(chunk));
     socket.on('end', () => reader.end());
