@@ -8,7 +8,7 @@ import { isIP } from 'node:net';
 import { isAbsolute } from 'node:path';
 import { HakoError } from '../core/errors.js';
 import { ENV_NAME, SECRET_NAME } from '../core/names.js';
-import { DELIVERY_MODES, type DeliveryMode } from '../runtime/delivery.js';
+import { DELIVERY_MODES, type DeliveryMode } from '../launcher/delivery.js';
 
 export const APP_NAME = /^[a-z][a-z0-9-]{0,62}$/;
 export const MAX_INSTANCES = 32;

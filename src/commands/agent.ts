@@ -5,8 +5,8 @@ import { splitShellWords } from '../core/formats/shell-words.js';
 import { callAgent } from '../agent/control-client.js';
 import { entryFromProject } from '../agent/local-push.js';
 import { statePaths, stateDirFor } from '../agent/state-dir.js';
-import { VERSION } from '../cli/help.js';
-import { flag, str, type CommandContext, type CommandSpec, type ParsedArgs } from '../cli/command.js';
+import { VERSION } from '../core/version.js';
+import { flag, str, type CommandContext, type CommandSpec, type ParsedArgs } from './command.js';
 import { jsonOption } from './options.js';
 
 const dirOption = { type: 'string', label: 'DIR', help: 'state directory (default: $HAKO_AGENT_DIR, else /var/lib/hako)' } as const;
