@@ -10,6 +10,7 @@ import { identityCommands } from '../commands/identity.js';
 import { typegenCommands } from '../commands/typegen.js';
 import { manifestCommands } from '../commands/manifest.js';
 import { runCommands } from '../commands/run.js';
+import { agentCommands } from '../commands/agent.js';
 
 export const COMMANDS: readonly CommandSpec[] = [
   ...initCommands,
@@ -22,4 +23,5 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...recipientCommands,
   ...identityCommands,
   ...typegenCommands,
+  ...agentCommands,
 ];
