@@ -11,6 +11,7 @@ import { typegenCommands } from '../commands/typegen.js';
 import { manifestCommands } from '../commands/manifest.js';
 import { runCommands } from '../commands/run.js';
 import { sopsCommands } from '../commands/sops.js';
+import { agentCommands } from '../commands/agent.js';
 
 export const COMMANDS: readonly CommandSpec[] = [
   ...initCommands,
@@ -24,4 +25,5 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...identityCommands,
   ...typegenCommands,
   ...sopsCommands,
+  ...agentCommands,
 ];
