@@ -11,6 +11,8 @@ import { typegenCommands } from '../commands/typegen.js';
 import { manifestCommands } from '../commands/manifest.js';
 import { runCommands } from '../commands/run.js';
 import { trustCommands } from '../commands/trust.js';
+import { sopsCommands } from '../commands/sops.js';
+import { agentCommands } from '../commands/agent.js';
 
 export const COMMANDS: readonly CommandSpec[] = [
   ...initCommands,
@@ -24,4 +26,6 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...trustCommands,
   ...identityCommands,
   ...typegenCommands,
+  ...sopsCommands,
+  ...agentCommands,
 ];
