@@ -114,7 +114,7 @@ describe('receiving an environment', () => {
     const hash = entryHash('production', entry);
     const got = await openReceivedEntry('production', entry, hash, id, null);
     assert.equal(got.values.get('GREETING'), 'hello-from-the-repo');
-    assert.deepEqual(got.pin, [entry.key_id]);
+    assert.deepEqual(got.pin, entry.chain, 'the key chain made by hako is what the agent pins');
     // The same key again is accepted; the hash must be the entry's own.
     await openReceivedEntry('production', entry, hash, id, got.pin);
     await assert.rejects(openReceivedEntry('production', entry, `sha256:${'0'.repeat(64)}`, id, null), code('E_PROTOCOL'));
