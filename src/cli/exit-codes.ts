@@ -32,7 +32,10 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'E_VERSION':
       return EXIT.format;
     case 'E_LOCKED':
+    case 'E_LOCKOUT':
       return EXIT.locked;
+    case 'E_KEYCHAIN':
+      return EXIT.failure;
     case 'E_INTERRUPTED':
       return EXIT.interrupted;
     case 'E_CHILD':

@@ -5,6 +5,7 @@ import { envCommands } from '../commands/env.js';
 import { secretCommands } from '../commands/secrets.js';
 import { transferCommands } from '../commands/transfer.js';
 import { keyCommands } from '../commands/key.js';
+import { keychainCommands } from '../commands/keychain.js';
 import { recipientCommands } from '../commands/recipients.js';
 import { identityCommands } from '../commands/identity.js';
 import { typegenCommands } from '../commands/typegen.js';
@@ -19,6 +20,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...transferCommands,
   ...envCommands,
   ...keyCommands,
+  ...keychainCommands,
   ...recipientCommands,
   ...identityCommands,
   ...typegenCommands,

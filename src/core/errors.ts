@@ -32,6 +32,8 @@ export type ErrorCode =
   | 'E_AGE' // an age identity or recipient problem
   | 'E_NO_RECIPIENT' // a recipient that is not in the environment
   | 'E_PROCESS_CONTROL' // a hand-off would set a variable that changes what a process does
+  | 'E_KEYCHAIN' // the OS keychain was asked for (or holds a key) and cannot be used
+  | 'E_LOCKOUT' // a sealed package refuses passwords for a while after failed ones
   | 'E_INTERNAL'; // a bug: should never happen
 
 export class HakoError extends Error {

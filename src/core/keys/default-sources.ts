@@ -1,10 +1,14 @@
-/** The order in which an environment key is looked for (DESIGN §3). */
+/**
+ * The order in which an environment key is looked for: HAKO_KEY, the key file, the OS
+ * keychain (only for key ids hako recorded as stored there), age identities, a passphrase.
+ */
 import { BundleEnvSource } from './bundle-env-source.js';
 import { KeyFileSource } from './key-file-source.js';
+import { KeychainSource } from './keychain-source.js';
 import { AgeIdentitySource } from './age-identity-source.js';
 import { PassphraseSource } from './passphrase-source.js';
 import type { KeyContext, KeySource } from './key-source.js';
 
 export function defaultKeySources(ctx: KeyContext): KeySource[] {
-  return [new BundleEnvSource(ctx), new KeyFileSource(ctx), new AgeIdentitySource(ctx), new PassphraseSource(ctx)];
+  return [new BundleEnvSource(ctx), new KeyFileSource(ctx), new KeychainSource(ctx), new AgeIdentitySource(ctx), new PassphraseSource(ctx)];
 }

@@ -17,7 +17,7 @@ export interface KeyTarget {
   recipients: ReadonlyMap<string, string>;
 }
 
-export type KeySourceKind = 'bundle-env' | 'key-file' | 'age-identity' | 'passphrase';
+export type KeySourceKind = 'bundle-env' | 'key-file' | 'keychain' | 'age-identity' | 'passphrase';
 
 export type KeyAnswer =
   | { key: Buffer; label: string } // label: where it came from, e.g. "HAKO_KEY" or a path
