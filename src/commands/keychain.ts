@@ -1,7 +1,7 @@
 /** hako keychain ls | rm: the keys and age identities hako keeps in the OS keychain. */
 import { HakoError } from '../core/errors.js';
 import { listKeychain, removeFromKeychain } from '../services/keychain.js';
-import { flag, type CommandSpec } from '../cli/command.js';
+import { flag, type CommandSpec } from './command.js';
 import { jsonOption } from './options.js';
 import { json, table } from './table.js';
 

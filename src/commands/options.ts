@@ -1,7 +1,7 @@
 /** Options that mean the same in every command. */
 import { HakoError } from '../core/errors.js';
 import type { KeychainRequest } from '../core/keychain/keychain.js';
-import type { ParsedArgs } from '../cli/command.js';
+import type { ParsedArgs } from './command.js';
 
 export const envOption = { type: 'string', short: 'e', label: 'E', help: 'environment (default: $HAKO_ENV, else development)' } as const;
 export const jsonOption = { type: 'boolean', help: 'machine-readable output' } as const;

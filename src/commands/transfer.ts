@@ -4,7 +4,7 @@ import { HakoError } from '../core/errors.js';
 import { defaultEnv } from '../services/secrets.js';
 import { exportEnvironment, importFile, type ExportFormat } from '../services/transfer.js';
 import { editEnvironment } from '../services/edit.js';
-import { flag, str, type CommandSpec } from '../cli/command.js';
+import { flag, str, type CommandSpec } from './command.js';
 import { json } from './table.js';
 
 export const transferCommands: CommandSpec[] = [

@@ -1,5 +1,5 @@
 /**
- * The variables that carry key material (DESIGN §3): hako reads them, and never passes them
+ * The variables that carry key material: hako reads them, and never passes them
  * to any program it starts (an editor, `hako run`'s child, SOPS_AGE_KEY_CMD).
  */
 
