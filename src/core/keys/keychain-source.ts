@@ -21,7 +21,7 @@ export class KeychainSource implements KeySource {
 
   async find(target: KeyTarget): Promise<KeyAnswer> {
     const record = readKeyRecord(this.ctx.env, target.keyId);
-    if (!record) return { missed: 'no key in the keychain' };
+    if (!record) return { missed: '' }; // never stored there: not worth a line in "tried"
     const keychain = await openKeychain(record.store);
     const text = await keychain.get(KEY_SERVICE, target.keyId);
     if (text === null) {

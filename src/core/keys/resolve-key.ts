@@ -20,7 +20,7 @@ export async function resolveKey(target: KeyTarget, sources: readonly KeySource[
   for (const source of sources) {
     const answer = await source.find(target);
     if ('missed' in answer) {
-      tried.push(answer.missed);
+      if (answer.missed) tried.push(answer.missed); // an empty reason: a source that was never set up here
       continue;
     }
     const cipher = new EnvironmentCipher(target.env, target.keyId, answer.key);
