@@ -6,6 +6,8 @@ import { secretCommands } from '../commands/secrets.js';
 import { transferCommands } from '../commands/transfer.js';
 import { keyCommands } from '../commands/key.js';
 import { keychainCommands } from '../commands/keychain.js';
+import { instanceCommands } from '../commands/instance.js';
+import { packageCommands } from '../commands/package.js';
 import { recipientCommands } from '../commands/recipients.js';
 import { identityCommands } from '../commands/identity.js';
 import { typegenCommands } from '../commands/typegen.js';
@@ -17,6 +19,8 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...secretCommands,
   ...manifestCommands,
   ...runCommands,
+  ...instanceCommands,
+  ...packageCommands,
   ...transferCommands,
   ...envCommands,
   ...keyCommands,

@@ -4,7 +4,13 @@
  */
 
 export function isKeyMaterialVar(name: string): boolean {
-  return name === 'HAKO_KEY' || name.startsWith('HAKO_PASSPHRASE') || name === 'HAKO_AGE_KEY' || name.startsWith('SOPS_AGE_KEY');
+  return (
+    name === 'HAKO_KEY' ||
+    name.startsWith('HAKO_PASSPHRASE') ||
+    name === 'HAKO_PACKAGE_PASSWORD' ||
+    name === 'HAKO_AGE_KEY' ||
+    name.startsWith('SOPS_AGE_KEY')
+  );
 }
 
 export function withoutKeyMaterial(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
