@@ -62,7 +62,9 @@ export interface FakeCall {
 
 /**
  * A fake platform CLI (`gh`, `wrangler`) on PATH: records each call's argv and stdin (base64
- * in a JSON line) in a log, and answers `… list …` calls from a file the test controls.
+ * in a JSON line) in a log, and keeps a list of secret names like the platform would: `secret
+ * set NAME` (gh, with a new updatedAt) and `secret bulk` (wrangler, names from the JSON on
+ * stdin) add to it, `secret list` prints it. Tests change it to act as someone else.
  */
 export class FakeCli {
   readonly dir: string;
@@ -85,7 +87,18 @@ let stdin = Buffer.alloc(0);
 try { stdin = fs.readFileSync(0); } catch {}
 fs.appendFileSync(${JSON.stringify(this.log)}, JSON.stringify({ argv: process.argv.slice(2), stdin: stdin.toString('base64') }) + '\\n');
 if (process.env.FAKE_FAIL && process.argv.slice(2).join(' ').includes(process.env.FAKE_FAIL)) { process.stderr.write('fake failure\\n'); process.exit(1); }
-if (process.argv.includes('list')) process.stdout.write(fs.readFileSync(${JSON.stringify(this.listFile)}));
+const listFile = ${JSON.stringify(this.listFile)};
+const [group, verb, name] = process.argv.slice(2);
+const list = () => JSON.parse(fs.readFileSync(listFile, 'utf8'));
+const upsert = (names) => {
+  const entries = list().filter((e) => !names.includes(e.name));
+  const stamp = new Date(Date.UTC(2030, 0, 1) + entries.length * 1000 + Math.floor(Math.random() * 1e6)).toISOString();
+  for (const n of names) entries.push(${JSON.stringify(name)} === 'gh' ? { name: n, updatedAt: stamp } : { name: n, type: 'secret_text' });
+  fs.writeFileSync(listFile, JSON.stringify(entries));
+};
+if (verb === 'list') process.stdout.write(JSON.stringify(list()));
+else if (group === 'secret' && verb === 'set') upsert([name]);
+else if (group === 'secret' && verb === 'bulk') upsert(Object.keys(JSON.parse(stdin.toString('utf8'))));
 `,
     );
   }
@@ -102,6 +115,10 @@ if (process.argv.includes('list')) process.stdout.write(fs.readFileSync(${JSON.s
 
   reset(): void {
     writeFileSync(this.log, '');
+  }
+
+  list(): { name: string; updatedAt?: string }[] {
+    return JSON.parse(readFileSync(this.listFile, 'utf8')) as { name: string; updatedAt?: string }[];
   }
 
   setList(entries: unknown[]): void {
