@@ -39,6 +39,8 @@ export function exitCodeFor(code: ErrorCode): number {
       return EXIT.cannotRun;
     case 'E_NO_COMMAND':
       return EXIT.noCommand;
+    case 'E_PLATFORM':
+      return EXIT.failure;
     case 'E_INTERNAL':
       return EXIT.internal;
     default:
