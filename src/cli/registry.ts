@@ -10,12 +10,18 @@ import { identityCommands } from '../commands/identity.js';
 import { typegenCommands } from '../commands/typegen.js';
 import { manifestCommands } from '../commands/manifest.js';
 import { runCommands } from '../commands/run.js';
+import { ciCommands } from '../commands/ci.js';
+import { pushCommands } from '../commands/push.js';
+import { mirrorCommands } from '../commands/mirror.js';
 
 export const COMMANDS: readonly CommandSpec[] = [
   ...initCommands,
   ...secretCommands,
   ...manifestCommands,
   ...runCommands,
+  ...ciCommands,
+  ...pushCommands,
+  ...mirrorCommands,
   ...transferCommands,
   ...envCommands,
   ...keyCommands,
