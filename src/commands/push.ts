@@ -8,7 +8,7 @@ import { json, table } from './table.js';
 const common = {
   env: envOption,
   only: { type: 'string', multiple: true, label: 'NAME', help: 'push only these names (repeatable, or A,B)' },
-  'dry-run': { type: 'boolean', help: 'show what would be pushed; runs no CLI (plans from hako’s own record)' },
+  'dry-run': { type: 'boolean', help: 'show what would be pushed; runs no CLI (plans from the record of earlier pushes)' },
   force: { type: 'boolean', help: 'push every value, changed or not' },
   allow: allowOption,
   json: jsonOption,
