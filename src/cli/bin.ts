@@ -4,7 +4,7 @@
  */
 import { constants } from 'node:os';
 import { main } from './main.js';
-import type { Outcome } from './command.js';
+import type { Outcome } from '../commands/command.js';
 
 function finish(outcome: Outcome): void {
   if ('signal' in outcome) {

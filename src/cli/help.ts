@@ -1,5 +1,5 @@
 /** Help text: the command list, and one page per command with its options and examples. */
-import type { CommandSpec } from './command.js';
+import type { CommandSpec } from '../commands/command.js';
 
 export const VERSION = '0.1.0';
 

@@ -1,5 +1,5 @@
 /** Every command hako has, in the order `hako --help` lists them. */
-import type { CommandSpec } from './command.js';
+import type { CommandSpec } from '../commands/command.js';
 import { initCommands } from '../commands/init.js';
 import { envCommands } from '../commands/env.js';
 import { secretCommands } from '../commands/secrets.js';

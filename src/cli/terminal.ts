@@ -5,7 +5,7 @@
  */
 import { isatty } from 'node:tty';
 import { HakoError } from '../core/errors.js';
-import type { Io } from './command.js';
+import type { Io } from '../commands/command.js';
 
 export function processIo(): Io {
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {

@@ -2,7 +2,7 @@
 import { HakoError } from '../core/errors.js';
 import { defaultEnv } from '../services/secrets.js';
 import { planGithubExport } from '../services/ci.js';
-import { flag, str, type CommandSpec } from '../cli/command.js';
+import { flag, str, type CommandSpec } from './command.js';
 import { allowedNames, allowOption, envOption, listOf } from './options.js';
 
 export const ciCommands: CommandSpec[] = [

@@ -2,7 +2,7 @@
 import { initProject } from '../services/init.js';
 import { direnvBlock, writeEnvrc } from '../services/direnv.js';
 import { defaultEnv } from '../services/secrets.js';
-import { flag, str, type CommandSpec } from '../cli/command.js';
+import { flag, str, type CommandSpec } from './command.js';
 import { allowedNames, allowOption, envOption } from './options.js';
 
 export const initCommands: CommandSpec[] = [

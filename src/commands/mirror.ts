@@ -4,7 +4,7 @@ import { mirrorStatus, readMirror, removeMirror, syncMirror } from '../services/
 import { selectNames } from '../services/selection.js';
 import { encodeActSecretFile } from '../core/formats/act-secrets.js';
 import { assertNoProcessControl, deliveredVariables } from '../core/process-control-names.js';
-import { flag, str, type CommandSpec } from '../cli/command.js';
+import { flag, str, type CommandSpec } from './command.js';
 import { allowedNames, allowOption, envOption, jsonOption, listOf } from './options.js';
 import { json, table } from './table.js';
 

@@ -1,6 +1,6 @@
 /** Options that mean the same in every command. */
 import { assertSecretName } from '../core/names.js';
-import type { ParsedArgs } from '../cli/command.js';
+import type { ParsedArgs } from './command.js';
 
 export const envOption = { type: 'string', short: 'e', label: 'E', help: 'environment (default: $HAKO_ENV, else development)' } as const;
 export const jsonOption = { type: 'boolean', help: 'machine-readable output' } as const;

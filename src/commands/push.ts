@@ -1,7 +1,7 @@
 /** hako push github | cloudflare */
 import { defaultEnv } from '../services/secrets.js';
 import { pushEnvironment, type Platform, type PushResult } from '../services/push.js';
-import { flag, str, type CommandContext, type CommandSpec, type ParsedArgs } from '../cli/command.js';
+import { flag, str, type CommandContext, type CommandSpec, type ParsedArgs } from './command.js';
 import { allowedNames, allowOption, envOption, jsonOption, listOf } from './options.js';
 import { json, table } from './table.js';
 

@@ -4,7 +4,7 @@ import { HakoError } from '../core/errors.js';
 import { defaultEnv } from '../services/secrets.js';
 import { exportEnvironment, importFile, type ExportFormat } from '../services/transfer.js';
 import { editEnvironment } from '../services/edit.js';
-import { flag, str, type CommandSpec } from '../cli/command.js';
+import { flag, str, type CommandSpec } from './command.js';
 import { json } from './table.js';
 
 export const transferCommands: CommandSpec[] = [
@@ -36,7 +36,7 @@ export const transferCommands: CommandSpec[] = [
     description:
       "`--format shell` prints `export NAME='value'` lines that are safe to eval (e.g. in .envrc).\n" +
       'Shell and dotenv output refuse names that change what a process does (PATH, NODE_OPTIONS, LD_*,\n' +
-      '…; see docs/RUNTIME.md) unless each is allowed with --allow NAME. Nothing is printed on any failure.',
+      '…; see docs/LAUNCHER.md) unless each is allowed with --allow NAME. Nothing is printed on any failure.',
     options: {
       env: envOption,
       format: { type: 'string', label: 'F', help: 'dotenv (default), shell or json' },

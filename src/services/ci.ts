@@ -16,7 +16,7 @@ import { appendFileSync } from 'node:fs';
 import { HakoError } from '../core/errors.js';
 import { assertNoProcessControl, deliveredVariables } from '../core/process-control-names.js';
 import { addMaskCommand, environmentFileEntry } from '../core/formats/github-actions.js';
-import { isRedactable, redactionForms } from '../runtime/redaction-forms.js';
+import { isRedactable, redactionForms } from '../launcher/redaction-forms.js';
 import { revealEnvironment } from './secrets.js';
 import { selectNames } from './selection.js';
 import type { ServiceContext } from './context.js';
