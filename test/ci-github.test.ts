@@ -8,12 +8,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import fc from 'fast-check';
 import { parse as parseYaml } from 'yaml';
 import { environmentFileEntry } from '../src/core/formats/github-actions.js';
-import { REPO_ROOT, tempDir, type Project } from './helpers.js';
-import { AWKWARD, binWithHako, ciScratch, pathWith, projectWithValues } from './ci-helpers.js';
+import { REPO_ROOT, type Project } from './helpers.js';
+import { AWKWARD, binWithHako, ciScratch, FakeCli, pathWith, projectWithValues } from './ci-helpers.js';
 import { parseEnvironmentFile, printedForms, runBashStep, RunnerLog } from './github-runner.js';
 
 const VALUES: Record<string, string> = { ...AWKWARD, PORT: '80', EMPTY: '' };
@@ -29,7 +29,7 @@ function runnerFiles(p: Project, hakoEnv = 'development'): { dir: string; env: N
   // A fresh runner: no key files, only the repository secret.
   const env = {
     ...p.env,
-    HAKO_HOME: tempDir('hako-runner-home-'),
+    HAKO_HOME: ciScratch('hako-runner-home-'),
     HAKO_KEY: bundle,
     GITHUB_ACTIONS: 'true',
     GITHUB_ENV: envFile,
@@ -203,7 +203,11 @@ interface ActionStep {
 }
 
 /** Runs action.yml's steps as the runner would, with `inputs`, hako on PATH, a fresh runner. */
-function runAction(p: Project, inputs: Record<string, string>, hakoEnv = 'production'): { log: RunnerLog; envFile: string; code: number | null; output: string } {
+function runAction(
+  p: Project,
+  inputs: Record<string, string>,
+  hakoEnv = 'production',
+): { log: RunnerLog; envFile: string; code: number | null; output: string } {
   const action = parseYaml(readFileSync(join(REPO_ROOT, 'action.yml'), 'utf8')) as {
     inputs: Record<string, { default?: string }>;
     runs: { using: string; steps: ActionStep[] };
@@ -286,4 +290,30 @@ test('the composite action runs one command with the values, its output redacted
   } finally {
     p.cleanup();
   }
+});
+
+test("the action's install step installs hako-secrets at the action's own version when no hako is on PATH", (t) => {
+  const action = parseYaml(readFileSync(join(REPO_ROOT, 'action.yml'), 'utf8')) as { runs: { steps: ActionStep[] } };
+  const install = action.runs.steps[0]!;
+  assert.equal(install.name, 'Install hako');
+  const dir = ciScratch('fake-npm-');
+  const npm = new FakeCli('npm');
+  const path = `${npm.dir}:${dirname(process.execPath)}:/usr/bin:/bin`;
+  const found = runBashStep(dir, 'command -v hako || true', { PATH: path }, dir);
+  if (found.output.trim() !== '') {
+    t.skip(`a hako is installed on this machine (${found.output.trim()})`);
+    return;
+  }
+  const r = runBashStep(dir, install.run, { PATH: path, GITHUB_ACTION_PATH: REPO_ROOT }, dir);
+  assert.equal(r.code, 0, r.output);
+  const version = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+  assert.deepEqual(
+    npm.calls().map((c) => c.argv),
+    [['install', '--global', '--no-fund', '--no-audit', `hako-secrets@${version}`]],
+  );
+  // With a hako on PATH, nothing is installed.
+  npm.reset();
+  const bin = binWithHako();
+  assert.equal(runBashStep(dir, install.run, { PATH: `${bin}:${path}`, GITHUB_ACTION_PATH: REPO_ROOT }, dir).code, 0);
+  assert.deepEqual(npm.calls(), []);
 });
