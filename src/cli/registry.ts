@@ -13,6 +13,8 @@ import { runCommands } from '../commands/run.js';
 import { ciCommands } from '../commands/ci.js';
 import { pushCommands } from '../commands/push.js';
 import { mirrorCommands } from '../commands/mirror.js';
+import { sopsCommands } from '../commands/sops.js';
+import { agentCommands } from '../commands/agent.js';
 
 export const COMMANDS: readonly CommandSpec[] = [
   ...initCommands,
@@ -28,4 +30,6 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...recipientCommands,
   ...identityCommands,
   ...typegenCommands,
+  ...sopsCommands,
+  ...agentCommands,
 ];

@@ -20,7 +20,13 @@ export function processIo(): Io {
     stdoutIsTTY: process.stdout.isTTY === true,
     stderrIsTTY: process.stderr.isTTY === true,
     readStdin,
-    streams: { stdout: process.stdout, stderr: process.stderr },
+    streams: {
+      stdout: process.stdout,
+      stderr: process.stderr,
+      get stdin() {
+        return process.stdin; // made on first use only (see above)
+      },
+    },
   };
 }
 
