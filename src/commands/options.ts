@@ -1,6 +1,7 @@
 /** Options that mean the same in every command. */
 import { HakoError } from '../core/errors.js';
 import type { KeychainRequest } from '../core/keychain/keychain.js';
+import { assertSecretName } from '../core/names.js';
 import type { ParsedArgs } from './command.js';
 
 export const envOption = { type: 'string', short: 'e', label: 'E', help: 'environment (default: $HAKO_ENV, else development)' } as const;
@@ -26,4 +27,23 @@ export function keychainRequest(args: ParsedArgs): KeychainRequest | undefined {
     return store;
   }
   return args.values['keychain'] === true ? 'auto' : undefined;
+}
+
+export const allowOption = {
+  type: 'string',
+  multiple: true,
+  label: 'NAME',
+  help: 'hand over this process-control name anyway (PATH, NODE_OPTIONS, …; repeatable)',
+} as const;
+
+/** The values of a repeatable option; each may also hold a comma-separated list. */
+export function listOf(args: ParsedArgs, name: string): string[] {
+  const v = args.values[name];
+  const raw = Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
+  return raw.flatMap((s) => s.split(',')).filter((s) => s !== '');
+}
+
+/** The names given with --allow (secret names, checked). */
+export function allowedNames(args: ParsedArgs): Set<string> {
+  return new Set(listOf(args, 'allow').map(assertSecretName));
 }

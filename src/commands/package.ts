@@ -4,9 +4,9 @@ import { encodeExport } from '../services/transfer.js';
 import { assertNoProcessControl, deliveredVariables } from '../core/process-control-names.js';
 import { formatWait, openSealed, sealEnvironment } from '../services/packages.js';
 import { LOCKOUT_POLICY } from '../core/lockout.js';
-import { flag, str, type CommandContext, type CommandSpec, type ParsedArgs } from './command.js';
+import { flag, str, type CommandContext, type CommandSpec } from './command.js';
 import { stripOneNewline } from './input.js';
-import { envOption } from './options.js';
+import { allowedNames, allowOption, envOption } from './options.js';
 import { json } from './table.js';
 
 /** The variable a package password may come from; hako never passes it to a program. */
@@ -46,20 +46,6 @@ async function newPassword(ctx: CommandContext): Promise<string> {
   if ([...value].length < 12) ctx.notice('warning: a password under 12 characters is weak against offline guessing of a copied package');
   return value;
 }
-
-function allowed(args: ParsedArgs): string[] {
-  const v = args.values['allow'];
-  return Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
-}
-
-export const allowOption = {
-  type: 'string',
-  multiple: true,
-  label: 'NAME',
-  help: 'let NAME through although it changes what a process does (NODE_OPTIONS, PATH, …); repeatable',
-} as const;
-
-export { allowed as allowedNames };
 
 export const packageCommands: CommandSpec[] = [
   {
@@ -121,7 +107,7 @@ export const packageCommands: CommandSpec[] = [
       if (format === 'dotenv')
         assertNoProcessControl(
           deliveredVariables(payload.secrets.keys(), 'value'),
-          new Set(allowed(args)),
+          allowedNames(args),
           'hako package open --format dotenv',
         );
       if (ctx.io.stdoutIsTTY) ctx.notice('warning: printing secret values to the terminal');

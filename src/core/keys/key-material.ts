@@ -1,6 +1,7 @@
 /**
- * The variables that carry key material: hako reads them, and never passes them
- * to any program it starts (an editor, `hako run`'s child, SOPS_AGE_KEY_CMD).
+ * The variables that carry key material: hako reads them, and never passes them to any
+ * program it starts (an editor, `hako run`'s child, SOPS_AGE_KEY_CMD, gh, wrangler).
+ * RUNNER_SECRETS_KEY opens the local runner mirror.
  */
 
 export function isKeyMaterialVar(name: string): boolean {
@@ -9,7 +10,8 @@ export function isKeyMaterialVar(name: string): boolean {
     name.startsWith('HAKO_PASSPHRASE') ||
     name === 'HAKO_PACKAGE_PASSWORD' ||
     name === 'HAKO_AGE_KEY' ||
-    name.startsWith('SOPS_AGE_KEY')
+    name.startsWith('SOPS_AGE_KEY') ||
+    name === 'RUNNER_SECRETS_KEY'
   );
 }
 
