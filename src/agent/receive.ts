@@ -12,7 +12,7 @@ import { parseSecretsFile } from '../core/formats/secrets-file.js';
 import { assertEnvName } from '../core/names.js';
 import type { ServiceContext } from '../services/context.js';
 import { keyTarget } from '../services/project.js';
-import { openValues } from '../services/secrets.js';
+import { decryptValues } from '../services/secrets.js';
 import { resolveKey } from '../core/keys/resolve-key.js';
 import { verifyEntryChain } from '../services/continuity.js';
 import { acceptKeyChain } from './continuity.js';
@@ -53,6 +53,6 @@ export async function openReceivedEntry(
   verifyEntryChain(env, record, { key: opened.key, label: opened.label, explicitHead: false });
   const chain = record.chain.length ? record.chain : null;
   const pin = acceptKeyChain(pinned, { env, keyId: record.keyId, chain, key: opened.key });
-  const values = openValues(record, opened);
+  const values = decryptValues(record, opened);
   return { env, hash, keyId: record.keyId, values, pin };
 }

@@ -5,12 +5,18 @@ import { envCommands } from '../commands/env.js';
 import { secretCommands } from '../commands/secrets.js';
 import { transferCommands } from '../commands/transfer.js';
 import { keyCommands } from '../commands/key.js';
+import { keychainCommands } from '../commands/keychain.js';
+import { instanceCommands } from '../commands/instance.js';
+import { packageCommands } from '../commands/package.js';
 import { recipientCommands } from '../commands/recipients.js';
 import { identityCommands } from '../commands/identity.js';
 import { typegenCommands } from '../commands/typegen.js';
 import { manifestCommands } from '../commands/manifest.js';
 import { runCommands } from '../commands/run.js';
 import { trustCommands } from '../commands/trust.js';
+import { ciCommands } from '../commands/ci.js';
+import { pushCommands } from '../commands/push.js';
+import { mirrorCommands } from '../commands/mirror.js';
 import { sopsCommands } from '../commands/sops.js';
 import { agentCommands } from '../commands/agent.js';
 
@@ -19,9 +25,15 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...secretCommands,
   ...manifestCommands,
   ...runCommands,
+  ...instanceCommands,
+  ...packageCommands,
+  ...ciCommands,
+  ...pushCommands,
+  ...mirrorCommands,
   ...transferCommands,
   ...envCommands,
   ...keyCommands,
+  ...keychainCommands,
   ...recipientCommands,
   ...trustCommands,
   ...identityCommands,

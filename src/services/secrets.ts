@@ -237,11 +237,25 @@ export async function revealEnvironment(
 
 /** Opens every value of `env` in an already loaded file, sorted by name; fail closed. */
 export async function openRecord(ctx: ServiceContext, project: Project, file: SecretsFile, env: string): Promise<Map<string, string>> {
-  return openValues(requireEnvironment(file, env), await openEnvironment(ctx, project, file, env));
+  return (await openValues(ctx, project, file, env)).values;
+}
+
+export interface OpenedValues {
+  values: Map<string, string>;
+  keyId: string;
+  /** A keyed fingerprint of a value under this environment's key: equal values, equal tags; reveals nothing. */
+  fingerprint(name: string, value: string): string;
+}
+
+/** Like openRecord, with a keyed fingerprint for telling later whether a value changed. */
+export async function openValues(ctx: ServiceContext, project: Project, file: SecretsFile, env: string): Promise<OpenedValues> {
+  const record = requireEnvironment(file, env);
+  const { cipher } = await openEnvironment(ctx, project, file, env);
+  return { values: decryptValues(record, { cipher }), keyId: cipher.keyId, fingerprint: (name, value) => cipher.fingerprint(name, value) };
 }
 
 /** Every value of an already opened environment, sorted by name; any failure stops all. */
-export function openValues(record: EnvironmentRecord, opened: { cipher: EnvironmentCipher }): Map<string, string> {
+export function decryptValues(record: EnvironmentRecord, opened: { cipher: EnvironmentCipher }): Map<string, string> {
   const out = new Map<string, string>();
   for (const [name, token] of inNameOrder(record.secrets)) out.set(name, opened.cipher.open(name, token, metaText(record.meta.get(name))));
   return out;

@@ -8,11 +8,11 @@ import { HakoError } from '../core/errors.js';
 import { displayName } from '../core/display.js';
 import { assertEnvName, assertSecretName } from '../core/names.js';
 import { assertNoProcessControl, deliveredVariables } from '../core/process-control-names.js';
-import { findProject, loadSecretsFile, requireEnvironment } from './project.js';
+import { findProject, loadSecretsFile, openEnvironment, requireEnvironment } from './project.js';
 import { encodeDotenv, parseDotenv } from '../core/formats/dotenv.js';
 import { encodeShellExports } from '../core/formats/shell.js';
 import { parseJsonMap, parseYamlMap, type ImportFormat } from '../core/formats/structured.js';
-import { revealEnvironment, setSecrets, valueFromBytes, type SetResult } from './secrets.js';
+import { decryptValues, revealEnvironment, setSecrets, valueFromBytes, type SetResult } from './secrets.js';
 import type { ServiceContext } from './context.js';
 
 export function importFormatOf(path: string, flag?: string): ImportFormat {
@@ -85,9 +85,10 @@ export async function exportEnvironment(
 ): Promise<string> {
   assertEnvName(env);
   const project = findProject(ctx);
-  if (format !== 'json') {
-    const names = requireEnvironment(loadSecretsFile(project), env).secrets.keys();
-    assertNoProcessControl(deliveredVariables(names, 'value'), allow, `hako export --format ${format}`);
-  }
-  return encodeExport(await revealEnvironment(ctx, env, project), format);
+  const file = loadSecretsFile(project);
+  const record = requireEnvironment(file, env);
+  const opened = await openEnvironment(ctx, project, file, env); // the key and its trust first
+  if (format !== 'json')
+    assertNoProcessControl(deliveredVariables(record.secrets.keys(), 'value'), allow, `hako export --format ${format}`);
+  return encodeExport(decryptValues(record, opened), format);
 }
