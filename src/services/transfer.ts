@@ -12,7 +12,7 @@ import { findProject, loadSecretsFile, openEnvironment, requireEnvironment } fro
 import { encodeDotenv, parseDotenv } from '../core/formats/dotenv.js';
 import { encodeShellExports } from '../core/formats/shell.js';
 import { parseJsonMap, parseYamlMap, type ImportFormat } from '../core/formats/structured.js';
-import { decryptValues, revealEnvironment, setSecrets, valueFromBytes, type SetResult } from './secrets.js';
+import { decryptValues, setSecrets, valueFromBytes, type SetResult } from './secrets.js';
 import type { ServiceContext } from './context.js';
 
 export function importFormatOf(path: string, flag?: string): ImportFormat {
