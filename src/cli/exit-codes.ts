@@ -30,6 +30,7 @@ export function exitCodeFor(code: ErrorCode): number {
       return EXIT.integrity;
     case 'E_FORMAT':
     case 'E_VERSION':
+    case 'E_KDF_COST':
       return EXIT.format;
     case 'E_LOCKED':
       return EXIT.locked;
