@@ -2,7 +2,7 @@
 // text in 64 KiB chunks, the way a child's pipe delivers it. Prints MB/s. Run after
 // `npm run build`: node scripts/redaction-throughput.mjs [secrets] [MiB] [shortest value length]
 import { randomBytes } from 'node:crypto';
-import { matcherFor, StreamRedactor } from '../build/src/runtime/redactor.js';
+import { matcherFor, StreamRedactor } from '../build/src/launcher/redactor.js';
 
 const count = Number(process.argv[2] ?? 100);
 const mib = Number(process.argv[3] ?? 64);

@@ -1,5 +1,5 @@
 /**
- * Test helpers for the app side (hako/runtime, typegen, generated code): a probe program that
+ * Test helpers for the app side (hako-secrets/runtime, typegen, generated code): a probe program that
  * loads secrets the way an app does and then tries every way a value could slip out, and
  * ways to start it with a real fd 3: a socket (Node's `stdio: 'pipe'`), a pipe(2) FIFO made
  * by a shell pipeline, a regular file, or nothing.
@@ -24,7 +24,7 @@ export function envelope(secrets: Record<string, string>, env = 'production'): s
 }
 
 /**
- * The probe, as an ES module. PROBE_MODULE is the module to import: hako/runtime (then
+ * The probe, as an ES module. PROBE_MODULE is the module to import: hako-secrets/runtime (then
  * `loadSecrets(PROBE_OPTIONS)` is called) or a compiled generated module (its `secrets`).
  * PROBE_NAMES lists the names whose values it hashes. It prints one JSON report on stdout,
  * after printing the object itself with console.log/error/dir.

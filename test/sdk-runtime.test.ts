@@ -1,5 +1,5 @@
 /**
- * hako/runtime in real child processes: fd 3 as a socket and as a FIFO, files, env; the
+ * hako-secrets/runtime in real child processes: fd 3 as a socket and as a FIFO, files, env; the
  * strict envelope; no blocking on an fd 3 hako did not announce; nothing inherited by a
  * grandchild; and every listed way of printing, enumerating or cloning reveals no value.
  */
@@ -165,7 +165,7 @@ describe('the envelope is checked strictly and errors hold no value', () => {
   }
 
   test('an uncaught load error prints code, reason and hint, but no value', async () => {
-    const code = `import { loadSecrets } from 'hako/runtime'; loadSecrets();`;
+    const code = `import { loadSecrets } from 'hako-secrets/runtime'; loadSecrets();`;
     const data = `{"env":"production","hako":1,"secrets":{"A":"${VALUE}"`;
     const r = await runWithFd3(
       [process.execPath, '--input-type=module', '-e', code],
@@ -222,10 +222,10 @@ describe('files and env delivery', () => {
   });
 });
 
-test('"hako/runtime" resolves through package.json exports', () => {
+test('"hako-secrets/runtime" resolves through package.json exports', () => {
   const r = spawnSync(
     process.execPath,
-    ['--input-type=module', '-e', `const m = await import('hako/runtime'); console.log(Object.keys(m).sort().join(','))`],
+    ['--input-type=module', '-e', `const m = await import('hako-secrets/runtime'); console.log(Object.keys(m).sort().join(','))`],
     { cwd: REPO_ROOT, env: baseEnv(), encoding: 'utf8' },
   );
   assert.equal(r.status, 0, r.stderr);

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { assertNoSecretIn, baseEnv, tempDir, type Project, type RunResult } from './helpers.js';
 import { envelope, runWithFd3, sha256, typegenProject, type Fd3 } from './sdk-probe.js';
+import { skipUnless } from './tools.js';
 
 const MAIN_GO = `package main
 
@@ -97,7 +98,7 @@ function go(cwd: string, env: NodeJS.ProcessEnv, ...args: string[]): { code: num
   return { code: r.status, out: r.stdout + r.stderr };
 }
 
-describe('a generated Go file', () => {
+describe('a generated Go file', { skip: skipUnless('go') }, () => {
   let p: Project;
   let values: string[];
   let dir: string;

@@ -1,7 +1,7 @@
 /**
  * Acceptance 5 (TypeScript): a module from `hako typegen` type-checks under `tsc --strict`
  * (plus the stricter flags apps turn on), its types reject misuse, and the compiled module
- * runs in a test app that receives its secrets on fd 3, redacting like hako/runtime.
+ * runs in a test app that receives its secrets on fd 3, redacting like hako-secrets/runtime.
  */
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
@@ -150,7 +150,7 @@ describe('a generated TypeScript module', () => {
     assertNoSecretIn([r.stdout, r.stderr], values);
   });
 
-  test('the compiled module redacts like hako/runtime', async () => {
+  test('the compiled module redacts like hako-secrets/runtime', async () => {
     const probe = writeProbe();
     try {
       const delivered = { DATABASE_URL: values[0]!, API_TOKEN: values[1]!, DECLARED_ONLY: 'declared-value-77', STAGING_ONLY: values[3]! };

@@ -26,7 +26,7 @@ export const SECRET_NAMES = ['API_TOKEN', 'DATABASE_URL', 'SENTRY_DSN', 'SESSION
 /** The names that may be missing at run time. */
 export const OPTIONAL_SECRET_NAMES = ['SENTRY_DSN'] as const;
 
-// ---- hako runtime (a copy of hako/runtime, so this file needs no package) ----
+// ---- hako runtime (a copy of hako-secrets/runtime, so this file needs no package) ----
 import { closeSync, fstatSync, readFileSync, readSync } from 'node:fs';
 import { resolve, sep } from 'node:path';
 
@@ -73,7 +73,7 @@ const ENV_RULE = /^[a-z][a-z0-9-]{0,62}$/;
 const ENVELOPE_VERSION = 1;
 const MAX_ENVELOPE_BYTES = 64 * 1024 * 1024;
 const MAX_WAIT_MS = 60_000;
-/** Several copies of this code in one process (hako/runtime and generated modules) share one read. */
+/** Several copies of this code in one process (hako-secrets/runtime and generated modules) share one read. */
 const DELIVERY_SLOT = Symbol.for('hako.runtime.delivery.v1');
 const INSPECT = Symbol.for('nodejs.util.inspect.custom');
 const REDACTED = '[REDACTED]';
@@ -121,7 +121,11 @@ function readDelivery(env: NodeJS.ProcessEnv): Delivery {
 
 function readEnvelope(fdText: string): { env: string; values: Map<string, string> } {
   if (!/^[0-9]{1,9}$/.test(fdText) || Number(fdText) < 3) {
-    throw new HakoSecretsError('E_DELIVERY', 'HAKO_SECRETS_FD must be a descriptor number of 3 or more', 'start the program with hako run --via fd3');
+    throw new HakoSecretsError(
+      'E_DELIVERY',
+      'HAKO_SECRETS_FD must be a descriptor number of 3 or more',
+      'start the program with hako run --via fd3',
+    );
   }
   const fd = Number(fdText);
   let isPipe: boolean;
@@ -136,7 +140,12 @@ function readEnvelope(fdText: string): { env: string; values: Map<string, string
     );
   }
   // Not ours: leave it open and do not read it, so nothing blocks on a terminal or a file.
-  if (!isPipe) throw new HakoSecretsError('E_DELIVERY', `HAKO_SECRETS_FD is ${fd} but descriptor ${fd} is not a pipe or socket`, 'start the program with hako run --via fd3');
+  if (!isPipe)
+    throw new HakoSecretsError(
+      'E_DELIVERY',
+      `HAKO_SECRETS_FD is ${fd} but descriptor ${fd} is not a pipe or socket`,
+      'start the program with hako run --via fd3',
+    );
   let bytes: Buffer;
   try {
     bytes = readToEnd(fd);
@@ -169,7 +178,12 @@ function readToEnd(fd: number): Buffer {
         if (code === 'EINTR') continue;
         if (code === 'EAGAIN' || code === 'EWOULDBLOCK') {
           // A non-blocking socket: wait for the writer without spinning.
-          if (waited >= MAX_WAIT_MS) throw new HakoSecretsError('E_DELIVERY', `nothing arrived on descriptor ${fd} for ${MAX_WAIT_MS / 1000} s`, 'start the program with hako run --via fd3');
+          if (waited >= MAX_WAIT_MS)
+            throw new HakoSecretsError(
+              'E_DELIVERY',
+              `nothing arrived on descriptor ${fd} for ${MAX_WAIT_MS / 1000} s`,
+              'start the program with hako run --via fd3',
+            );
           const pause = Math.min(1 + waited, 50);
           Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, pause);
           waited += pause;
@@ -180,7 +194,8 @@ function readToEnd(fd: number): Buffer {
       if (n === 0) break;
       waited = 0;
       total += n;
-      if (total > MAX_ENVELOPE_BYTES) throw new HakoSecretsError('E_FORMAT', `the secrets envelope is larger than ${MAX_ENVELOPE_BYTES} bytes`);
+      if (total > MAX_ENVELOPE_BYTES)
+        throw new HakoSecretsError('E_FORMAT', `the secrets envelope is larger than ${MAX_ENVELOPE_BYTES} bytes`);
       chunks.push(Buffer.from(buf.subarray(0, n)));
     }
     return Buffer.concat(chunks, total);
@@ -192,7 +207,11 @@ function readToEnd(fd: number): Buffer {
 
 function parseEnvelope(bytes: Uint8Array): { env: string; values: Map<string, string> } {
   const bad = (what: string): never => {
-    throw new HakoSecretsError('E_FORMAT', `the secrets envelope ${what}`, 'start the program with hako run --via fd3 from the same hako version');
+    throw new HakoSecretsError(
+      'E_FORMAT',
+      `the secrets envelope ${what}`,
+      'start the program with hako run --via fd3 from the same hako version',
+    );
   };
   let root: unknown;
   try {
@@ -204,11 +223,16 @@ function parseEnvelope(bytes: Uint8Array): { env: string; values: Map<string, st
   if (!isPlainObject(root)) return bad('is not a JSON object');
   const version = root['hako'];
   if (typeof version === 'number' && Number.isInteger(version) && version > ENVELOPE_VERSION) {
-    throw new HakoSecretsError('E_VERSION', `the secrets envelope has version ${version}; this runtime reads version ${ENVELOPE_VERSION}`, 'upgrade hako and run hako typegen again');
+    throw new HakoSecretsError(
+      'E_VERSION',
+      `the secrets envelope has version ${version}; this runtime reads version ${ENVELOPE_VERSION}`,
+      'upgrade hako and run hako typegen again',
+    );
   }
   if (version !== ENVELOPE_VERSION) bad(`must have "hako": ${ENVELOPE_VERSION}`);
   for (const key of Object.keys(root)) {
-    if (key !== 'env' && key !== 'hako' && key !== 'secrets') bad(/^[A-Za-z0-9_]{1,40}$/.test(key) ? `has an unknown field "${key}"` : 'has an unknown field');
+    if (key !== 'env' && key !== 'hako' && key !== 'secrets')
+      bad(/^[A-Za-z0-9_]{1,40}$/.test(key) ? `has an unknown field "${key}"` : 'has an unknown field');
   }
   const env = root['env'];
   if (typeof env !== 'string' || !ENV_RULE.test(env)) return bad('has no valid "env"');
@@ -238,7 +262,11 @@ function readFiles(dir: string, env: NodeJS.ProcessEnv): Map<string, string> {
     try {
       bytes = readFileSync(path);
     } catch (err) {
-      throw new HakoSecretsError('E_DELIVERY', `cannot read the file of ${name} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, 'start the program with hako run --via files');
+      throw new HakoSecretsError(
+        'E_DELIVERY',
+        `cannot read the file of ${name} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+        'start the program with hako run --via files',
+      );
     }
     try {
       values.set(name, new TextDecoder('utf-8', { fatal: true }).decode(bytes));
@@ -262,7 +290,12 @@ export function loadSecrets<T extends object = SecretsRecord>(options: LoadSecre
   const optional = new Set(options.optional ?? []);
   const wanted = [...(options.names ?? []), ...optional];
   for (const name of wanted) {
-    if (!NAME_RULE.test(name)) throw new HakoSecretsError('E_USAGE', `invalid secret name ${JSON.stringify(name.slice(0, 40))}`, 'names are upper-case letters, digits and "_"');
+    if (!NAME_RULE.test(name))
+      throw new HakoSecretsError(
+        'E_USAGE',
+        `invalid secret name ${JSON.stringify(name.slice(0, 40))}`,
+        'names are upper-case letters, digits and "_"',
+      );
   }
   // env mode: with names, a snapshot of those variables; without, live look-ups.
   const values = d.values ?? (wanted.length > 0 ? fromEnvironment(wanted) : undefined);

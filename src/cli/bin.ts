@@ -4,7 +4,7 @@
  */
 import { constants } from 'node:os';
 import { main } from './main.js';
-import type { Outcome } from './command.js';
+import type { Outcome } from '../commands/command.js';
 
 /**
  * Signals whose default action writes a core file (signal(7), action "Core"). hako's memory

@@ -1,4 +1,10 @@
-/** Exit codes of hako's own failures (README "Exit codes"). `hako run` passes the child's through. */
+/**
+ * Exit codes of hako's own failures. `hako run` passes the program's own code through.
+ *
+ * `EXIT_CODES` maps every error code to its exit code; its type makes a new error code
+ * without an entry a compile error. The README's exit-code table is rendered from these
+ * tables (`exitCodeTable`), and a test fails when the README and the tables disagree.
+ */
 import type { ErrorCode } from '../core/errors.js';
 
 export const EXIT = {
@@ -15,34 +21,70 @@ export const EXIT = {
   interrupted: 130,
 } as const;
 
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+export const EXIT_CODES: Readonly<Record<ErrorCode, ExitCode>> = {
+  E_USAGE: EXIT.usage,
+  E_INVALID_NAME: EXIT.usage,
+  E_INVALID_VALUE: EXIT.usage,
+  E_NO_PROJECT: EXIT.failure,
+  E_NOT_GIT: EXIT.failure,
+  E_NO_ENV: EXIT.failure,
+  E_NO_SECRET: EXIT.failure,
+  E_EXISTS: EXIT.failure,
+  E_NO_KEY: EXIT.noKey,
+  E_WRONG_KEY: EXIT.integrity,
+  E_TAMPERED: EXIT.integrity,
+  E_BUNDLE: EXIT.integrity,
+  E_KEY_PERMS: EXIT.integrity,
+  E_FORMAT: EXIT.format,
+  E_VERSION: EXIT.format,
+  E_KDF_COST: EXIT.format,
+  E_LOCKED: EXIT.locked,
+  E_EDITOR: EXIT.failure,
+  E_INTERRUPTED: EXIT.interrupted,
+  E_IO: EXIT.failure,
+  E_CHILD: EXIT.cannotRun,
+  E_NO_COMMAND: EXIT.noCommand,
+  E_MISSING_REQUIRED: EXIT.failure,
+  E_AGE: EXIT.failure,
+  E_NO_RECIPIENT: EXIT.failure,
+  E_PROCESS_CONTROL: EXIT.failure,
+  E_AGENT: EXIT.failure,
+  E_PROTOCOL: EXIT.usage,
+  E_KEY_CHANGE: EXIT.integrity,
+  E_ROLL: EXIT.failure,
+  E_INTERNAL: EXIT.internal,
+};
+
+/** What each exit code means, for the README table. */
+export const EXIT_MEANINGS: Readonly<Record<ExitCode, string>> = {
+  0: 'success',
+  1: 'failure: no project, no such environment or secret, required secrets missing (`hako run`), an editor, age or I/O problem, the agent not running, a push rolled back',
+  2: 'bad usage or input: unknown command or option, invalid name, a value that is not UTF-8, an agent request outside the protocol',
+  3: 'no key: no source could open the environment (the message lists what was tried)',
+  4: 'integrity: wrong key or passphrase, tampered value, bad or foreign key bundle, unsafe key file, a key the agent did not pin',
+  5: 'file format: unparsable file, unknown field, a file from a newer hako, passphrase parameters costlier than hako derives',
+  6: 'locked: another hako is writing the file',
+  70: 'internal error (a bug; `HAKO_DEBUG=1` shows details)',
+  126: '`hako run`: the program could not be executed',
+  127: '`hako run`: the program was not found',
+  130: 'interrupted',
+};
+
 export function exitCodeFor(code: ErrorCode): number {
-  switch (code) {
-    case 'E_USAGE':
-    case 'E_INVALID_NAME':
-    case 'E_INVALID_VALUE':
-      return EXIT.usage;
-    case 'E_NO_KEY':
-      return EXIT.noKey;
-    case 'E_WRONG_KEY':
-    case 'E_TAMPERED':
-    case 'E_BUNDLE':
-    case 'E_KEY_PERMS':
-      return EXIT.integrity;
-    case 'E_FORMAT':
-    case 'E_VERSION':
-    case 'E_KDF_COST':
-      return EXIT.format;
-    case 'E_LOCKED':
-      return EXIT.locked;
-    case 'E_INTERRUPTED':
-      return EXIT.interrupted;
-    case 'E_CHILD':
-      return EXIT.cannotRun;
-    case 'E_NO_COMMAND':
-      return EXIT.noCommand;
-    case 'E_INTERNAL':
-      return EXIT.internal;
-    default:
-      return EXIT.failure;
+  return EXIT_CODES[code] ?? EXIT.internal;
+}
+
+/** The README's exit-code table (markdown), rendered from the two tables above. */
+export function exitCodeTable(): string {
+  const rows = ['| code | meaning | error codes |', '| --- | --- | --- |'];
+  const codes = Object.values(EXIT)
+    .filter((v, i, all) => all.indexOf(v) === i)
+    .sort((a, b) => a - b);
+  for (const exit of codes) {
+    const errors = (Object.keys(EXIT_CODES) as ErrorCode[]).filter((e) => EXIT_CODES[e] === exit).sort();
+    rows.push(`| ${exit} | ${EXIT_MEANINGS[exit]} | ${errors.map((e) => `\`${e}\``).join(', ')} |`);
   }
+  return rows.join('\n') + '\n';
 }

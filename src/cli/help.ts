@@ -1,7 +1,7 @@
 /** Help text: the command list, and one page per command with its options and examples. */
-import type { CommandSpec } from './command.js';
+import type { CommandSpec } from '../commands/command.js';
 
-export const VERSION = '0.1.0';
+export { VERSION } from '../core/version.js';
 
 export function commandHelp(spec: CommandSpec): string {
   const lines = [`Usage: ${spec.usage}`, '', spec.summary];

@@ -10,7 +10,7 @@ import { EXIT, exitCodeFor } from './exit-codes.js';
 import { commandHelp, mainHelp, VERSION } from './help.js';
 import { COMMANDS } from './registry.js';
 import { processIo, promptHidden, promptYesNo } from './terminal.js';
-import type { CommandContext, CommandSpec, Io, Outcome, ParsedArgs } from './command.js';
+import type { CommandContext, CommandSpec, Io, Outcome, ParsedArgs } from '../commands/command.js';
 
 export interface MainOptions {
   io?: Io;

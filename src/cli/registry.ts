@@ -1,5 +1,5 @@
 /** Every command hako has, in the order `hako --help` lists them. */
-import type { CommandSpec } from './command.js';
+import type { CommandSpec } from '../commands/command.js';
 import { initCommands } from '../commands/init.js';
 import { envCommands } from '../commands/env.js';
 import { secretCommands } from '../commands/secrets.js';
@@ -10,6 +10,7 @@ import { identityCommands } from '../commands/identity.js';
 import { typegenCommands } from '../commands/typegen.js';
 import { manifestCommands } from '../commands/manifest.js';
 import { runCommands } from '../commands/run.js';
+import { agentCommands } from '../commands/agent.js';
 
 export const COMMANDS: readonly CommandSpec[] = [
   ...initCommands,
@@ -22,4 +23,5 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...recipientCommands,
   ...identityCommands,
   ...typegenCommands,
+  ...agentCommands,
 ];

@@ -5,7 +5,7 @@
  */
 import { isatty } from 'node:tty';
 import { HakoError } from '../core/errors.js';
-import type { Io } from './command.js';
+import type { Io } from '../commands/command.js';
 
 export function processIo(): Io {
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -20,7 +20,13 @@ export function processIo(): Io {
     stdoutIsTTY: process.stdout.isTTY === true,
     stderrIsTTY: process.stderr.isTTY === true,
     readStdin,
-    streams: { stdout: process.stdout, stderr: process.stderr },
+    streams: {
+      stdout: process.stdout,
+      stderr: process.stderr,
+      get stdin() {
+        return process.stdin; // made on first use only (see above)
+      },
+    },
   };
 }
 

@@ -1,7 +1,7 @@
 /** hako env add | ls | rm */
 import { HakoError } from '../core/errors.js';
 import { addEnvironment, listEnvironments, removeEnvironment, type Access } from '../services/environments.js';
-import { flag, type CommandSpec } from '../cli/command.js';
+import { flag, type CommandSpec } from './command.js';
 import { readNewPassphrase } from './input.js';
 import { json, table } from './table.js';
 

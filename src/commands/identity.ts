@@ -2,7 +2,7 @@
 import { jsonOption } from './options.js';
 import { shortRecipient } from '../core/keys/age-recipient.js';
 import { generateIdentity, publicKeys, whoAmI } from '../services/identities.js';
-import { flag, str, type CommandSpec } from '../cli/command.js';
+import { flag, str, type CommandSpec } from './command.js';
 import { json, table } from './table.js';
 
 export const identityCommands: CommandSpec[] = [

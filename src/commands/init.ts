@@ -1,6 +1,6 @@
 /** hako init */
 import { initProject } from '../services/init.js';
-import type { CommandSpec } from '../cli/command.js';
+import type { CommandSpec } from './command.js';
 
 export const initCommands: CommandSpec[] = [
   {

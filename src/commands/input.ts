@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { HakoError } from '../core/errors.js';
 import { passphraseFromEnv } from '../core/keys/passphrase-source.js';
 import { valueFromBytes } from '../services/secrets.js';
-import type { CommandContext } from '../cli/command.js';
+import type { CommandContext } from './command.js';
 
 export function stripOneNewline(buf: Buffer): Buffer {
   if (buf.length && buf[buf.length - 1] === 0x0a) return buf.subarray(0, buf[buf.length - 2] === 0x0d ? -2 : -1);

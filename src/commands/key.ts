@@ -4,7 +4,7 @@ import { HakoError } from '../core/errors.js';
 import { defaultEnv } from '../services/secrets.js';
 import { exportKey, importKeyBundle, importPassphrase, listKeys, rotateKey } from '../services/keys.js';
 import { findProject, loadSecretsFile, requireEnvironment } from '../services/project.js';
-import { flag, str, type CommandSpec } from '../cli/command.js';
+import { flag, str, type CommandSpec } from './command.js';
 import { readNewPassphrase, readPassphrase, stripOneNewline } from './input.js';
 import { accessText, accessVia } from './env.js';
 import { json, table } from './table.js';

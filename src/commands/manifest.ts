@@ -1,6 +1,6 @@
 /** hako declare | undeclare: the names a program needs (the manifest). */
 import { declareSecret, undeclareSecret } from '../services/manifest.js';
-import { flag, str, type CommandSpec } from '../cli/command.js';
+import { flag, str, type CommandSpec } from './command.js';
 
 export const manifestCommands: CommandSpec[] = [
   {

@@ -5,7 +5,7 @@ import { assertEnvName } from '../core/names.js';
 import { shortRecipient } from '../core/keys/age-recipient.js';
 import { addRecipient, listRecipients, removeRecipient } from '../services/recipients.js';
 import { findProject, loadSecretsFile, requireEnvironment } from '../services/project.js';
-import { flag, str, type CommandContext, type CommandSpec, type ParsedArgs } from '../cli/command.js';
+import { flag, str, type CommandContext, type CommandSpec, type ParsedArgs } from './command.js';
 import { readNewPassphrase } from './input.js';
 import { json, table } from './table.js';
 

@@ -1,10 +1,9 @@
 /** hako run */
 import { Writable } from 'node:stream';
 import { HakoError } from '../core/errors.js';
-import { DELIVERY_MODES, type DeliveryMode } from '../runtime/delivery.js';
 import { defaultEnv } from '../services/secrets.js';
-import { runWithSecrets } from '../services/run.js';
-import { flag, str, type CommandContext, type CommandSpec } from '../cli/command.js';
+import { DELIVERY_MODES, runWithSecrets, type DeliveryMode } from '../services/run.js';
+import { flag, str, type CommandContext, type CommandSpec } from './command.js';
 
 export const runCommands: CommandSpec[] = [
   {
@@ -21,7 +20,7 @@ export const runCommands: CommandSpec[] = [
       '               NAME_FILE; removed when the program ends, or when hako gets SIGINT/SIGTERM\n' +
       "The program's stdout and stderr are redacted: each value (4 characters or more) and its base64,\n" +
       'hex, URL- and JSON-encoded forms become [REDACTED:NAME]. Signals are passed on; hako exits with\n' +
-      'the code of the program, or dies of the signal that killed it. See docs/RUNTIME.md.',
+      'the code of the program, or dies of the signal that killed it. See docs/LAUNCHER.md.',
     options: {
       env: { type: 'string', short: 'e', label: 'E', help: 'environment (default: $HAKO_ENV, else development)' },
       via: { type: 'string', label: 'MODE', help: 'how values reach the program: env (default), fd3 or files' },

@@ -2,7 +2,7 @@
 import { envOption } from './options.js';
 import { HakoError } from '../core/errors.js';
 import { defaultEnv, getSecret, listSecrets, removeSecret, setSecrets } from '../services/secrets.js';
-import { flag, str, type CommandSpec } from '../cli/command.js';
+import { flag, str, type CommandSpec } from './command.js';
 import { readValue } from './input.js';
 import { accessText, accessVia } from './env.js';
 import { json, table } from './table.js';

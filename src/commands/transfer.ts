@@ -4,7 +4,7 @@ import { HakoError } from '../core/errors.js';
 import { defaultEnv } from '../services/secrets.js';
 import { exportEnvironment, importFile, type ExportFormat } from '../services/transfer.js';
 import { editEnvironment } from '../services/edit.js';
-import { flag, str, type CommandSpec } from '../cli/command.js';
+import { flag, str, type CommandSpec } from './command.js';
 import { json } from './table.js';
 
 export const transferCommands: CommandSpec[] = [
@@ -17,7 +17,7 @@ export const transferCommands: CommandSpec[] = [
       '(dotenv unless --format). All values land in one write, or none do. Values equal to the stored ones\n' +
       'keep their ciphertext. A .env is read as dotenv, dotenvx and node --env-file read it where they\n' +
       'agree, and refused (with the line and why) where they do not; ${VAR} and $(cmd) stay as written,\n' +
-      'never expanded or run. See docs/RUNTIME.md.',
+      'never expanded or run. See docs/LAUNCHER.md.',
     options: {
       env: envOption,
       format: { type: 'string', label: 'F', help: 'dotenv, json or yaml' },

@@ -2,7 +2,7 @@
 import { relative } from 'node:path';
 import { HakoError } from '../core/errors.js';
 import { generateAccessors, type TypegenLang } from '../services/typegen.js';
-import { flag, str, type CommandSpec } from '../cli/command.js';
+import { flag, str, type CommandSpec } from './command.js';
 import { json } from './table.js';
 
 export const typegenCommands: CommandSpec[] = [
@@ -14,7 +14,7 @@ export const typegenCommands: CommandSpec[] = [
       'Reads only names: those of every environment and the "schema" section. A declared optional\n' +
       'name, or an undeclared one that some environment lacks, may be missing (string | undefined\n' +
       'in TypeScript, (string, bool) in Go). The TypeScript module is self-contained (it embeds\n' +
-      'hako/runtime); the Go file uses the standard library only. Without --out the code goes to\n' +
+      'hako-secrets/runtime); the Go file uses the standard library only. Without --out the code goes to\n' +
       'stdout; with --out it is written only when it changed. A folder as --out gets hako-secrets.ts\n' +
       'or hako_secrets.go. Go names: docs/SDK.md.',
     options: {

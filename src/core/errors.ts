@@ -33,6 +33,10 @@ export type ErrorCode =
   | 'E_NO_RECIPIENT' // a recipient that is not in the environment
   | 'E_PROCESS_CONTROL' // a hand-off would set a variable that changes what a process does
   | 'E_KDF_COST' // a passphrase block asks for more Argon2 memory or time than hako spends
+  | 'E_AGENT' // the server agent is not set up, not running, or refused a request
+  | 'E_PROTOCOL' // an agent request or reply that does not follow the protocol
+  | 'E_KEY_CHANGE' // a received environment whose key the pinned chain does not accept
+  | 'E_ROLL' // a rolling restart failed and was undone
   | 'E_INTERNAL'; // a bug: should never happen
 
 export class HakoError extends Error {

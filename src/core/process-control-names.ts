@@ -9,7 +9,7 @@
  * hako hands such a name to a process (as a variable, an exported shell line, a
  * `<NAME>_FILE` pointer) only when the person running it allows that name by hand.
  *
- * The list is by effect, not exhaustive; docs/RUNTIME.md prints it. Secret names are
+ * The list is by effect, not exhaustive; docs/LAUNCHER.md prints it. Secret names are
  * upper-case, so only upper-case spellings matter here.
  */
 import { HakoError } from './errors.js';

@@ -1,5 +1,5 @@
 /**
- * hako/runtime: what an app imports to read the secrets `hako run` handed it (DESIGN §4).
+ * hako-secrets/runtime: what an app imports to read the secrets `hako run` handed it.
  *
  * The delivery is read once per process, when this module loads:
  *  - `HAKO_SECRETS_FD` set (`hako run --via fd3`): that descriptor must be a pipe or a socket
@@ -65,7 +65,7 @@ const ENV_RULE = /^[a-z][a-z0-9-]{0,62}$/;
 const ENVELOPE_VERSION = 1;
 const MAX_ENVELOPE_BYTES = 64 * 1024 * 1024;
 const MAX_WAIT_MS = 60_000;
-/** Several copies of this code in one process (hako/runtime and generated modules) share one read. */
+/** Several copies of this code in one process (hako-secrets/runtime and generated modules) share one read. */
 const DELIVERY_SLOT = Symbol.for('hako.runtime.delivery.v1');
 const INSPECT = Symbol.for('nodejs.util.inspect.custom');
 const REDACTED = '[REDACTED]';

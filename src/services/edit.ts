@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { HakoError, isHakoError } from '../core/errors.js';
 import { assertEnvName, assertSecretName } from '../core/names.js';
 import { encodeDotenv, parseDotenv } from '../core/formats/dotenv.js';
-import { createPrivateDir } from '../runtime/private-dir.js';
+import { createPrivateDir } from '../launcher/private-dir.js';
 import { withoutKeyMaterial } from '../core/keys/key-material.js';
 import { findProject, loadSecretsFile } from './project.js';
 import { revealEnvironment, setSecrets, valueFromBytes, type SetResult } from './secrets.js';

@@ -1,5 +1,5 @@
 /**
- * Per-person access (issue 4): the environment key wrapped to each person's (or machine's)
+ * Per-person access: the environment key wrapped to each person's (or machine's)
  * age recipient in `recipients`, and `.hako/recipients.md` kept in step for reviewers.
  *
  * Adding needs the environment open on this machine and changes one line of secrets.json.

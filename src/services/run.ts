@@ -3,7 +3,7 @@
  *
  * Fails closed before anything runs: a required name without a value, a missing key or
  * any value that does not open stops the start. Only then is the program started, by the
- * runtime, with the chosen delivery and (by default) its output redacted.
+ * launcher (src/launcher), with the chosen delivery and (by default) its output redacted.
  */
 import type { Writable } from 'node:stream';
 import { assertEnvName } from '../core/names.js';
@@ -11,11 +11,12 @@ import type { ServiceContext } from './context.js';
 import { missingRequired, missingRequiredError } from './manifest.js';
 import { findProject, loadSecretsFile, requireEnvironment } from './project.js';
 import { openRecord } from './secrets.js';
-import { prepareDelivery, type DeliveryMode } from '../runtime/delivery.js';
-import { isRedactable } from '../runtime/redaction-forms.js';
-import { matcherFor } from '../runtime/redactor.js';
-import { spawnWithSecrets, type ChildExit } from '../runtime/spawn-with-secrets.js';
-import { colourVars } from '../runtime/colour.js';
+import { prepareDelivery, type DeliveryMode } from '../launcher/delivery.js';
+export { DELIVERY_MODES, type DeliveryMode } from '../launcher/delivery.js';
+import { isRedactable } from '../launcher/redaction-forms.js';
+import { matcherFor } from '../launcher/redactor.js';
+import { spawnWithSecrets, type ChildExit } from '../launcher/spawn-with-secrets.js';
+import { colourVars } from '../launcher/colour.js';
 
 export interface RunRequest {
   env: string;

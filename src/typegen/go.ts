@@ -1,6 +1,6 @@
 /**
  * `hako typegen --lang go`: one Go file (standard library only) with a `Secrets` type and
- * one method per name (docs/SDK.md). It reads the same deliveries as hako/runtime: the
+ * one method per name (docs/SDK.md). It reads the same deliveries as hako-secrets/runtime: the
  * fd 3 envelope when HAKO_SECRETS_FD is set (only a pipe or socket; read to EOF, checked
  * strictly, closed), `<NAME>_FILE` files under HAKO_SECRETS_DIR, else environment variables.
  * Values sit behind a pointer to an unexported type, so fmt (also through a struct field)

@@ -1,7 +1,7 @@
 /**
  * `hako typegen --lang ts`: a self-contained TypeScript module. It declares one readonly
  * property per name (`string`, or `string | undefined` when the name may be missing), embeds
- * the hako/runtime code verbatim (fd 3, files and env delivery, the redacting proxy), and
+ * the hako-secrets/runtime code verbatim (fd 3, files and env delivery, the redacting proxy), and
  * exports `secrets`, loaded when the module is imported: a required name without a value
  * stops the program there. The output depends on the names only: no date, no version, no
  * path of the machine, so it is byte-identical wherever it is generated.
@@ -37,7 +37,7 @@ export function renderTypeScript(names: readonly TypegenName[]): string {
     '/** The names that may be missing at run time. */',
     `export const OPTIONAL_SECRET_NAMES = ${list(names.filter((n) => n.optional))} as const;`,
     '',
-    '// ---- hako runtime (a copy of hako/runtime, so this file needs no package) ----',
+    '// ---- hako runtime (a copy of hako-secrets/runtime, so this file needs no package) ----',
     ...RUNTIME_SOURCE_LINES,
     '// ---- end of hako runtime ----',
     '',

@@ -4,7 +4,8 @@
  *   one-line message and a hint (never a TypeError, never a message quoting the input);
  * - generated models survive parse(encode(m)) == m, and canonical text re-encodes to the
  *   same bytes;
- * - big and deep inputs finish (the test timeout is the hang guard, not a timing claim);
+ * - big and deep inputs finish (the test timeout is the hang guard, not a timing claim;
+ *   in npm run test:deep only: megabytes per input, too slow for the fast tier);
  * - errors of the import formats never quote a value.
  * Counts: HAKO_DEEP=1 runs 10,000 cases per property; npm test a few hundred.
  */
@@ -19,7 +20,7 @@ import { stringify as stringifyYaml } from 'yaml';
 import { PARSERS } from './parsers.js';
 import { checkInput } from './contract.js';
 import { runLargeInput } from './large-input-worker.js';
-import { cases, failureReport, fcParams, recordArea } from './depth.js';
+import { cases, DEEP, failureReport, fcParams, recordArea } from './depth.js';
 import { secretName } from './arbitraries.js';
 
 const RUNS = Number(process.env['HAKO_FUZZ_RUNS']) || cases(300, 10_000);
@@ -70,17 +71,19 @@ for (const p of PARSERS) {
 
     // Each runs in a worker the test stops after HANG_LIMIT_MS: a hang guard, not a timing
     // claim (a linear parser needs well under a second; the quadratic dotenv scan took minutes).
-    test('large and deeply nested inputs finish', async () => {
-      const count = p.large().length;
-      for (let k = 0; k < count; k++) {
-        tried++;
-        const r = await runLargeInput(p.name, k, HANG_LIMIT_MS);
-        if (!r.ok) {
-          failures++;
-          assert.fail(r.error);
+    // Megabytes per input: npm run test:deep only.
+    if (DEEP)
+      test('large and deeply nested inputs finish', async () => {
+        const count = p.large().length;
+        for (let k = 0; k < count; k++) {
+          tried++;
+          const r = await runLargeInput(p.name, k, HANG_LIMIT_MS);
+          if (!r.ok) {
+            failures++;
+            assert.fail(r.error);
+          }
         }
-      }
-    });
+      });
   });
 }
 

@@ -5,7 +5,7 @@
  * a sample through the real binary.
  */
 import { main } from '../../src/cli/main.js';
-import type { Io } from '../../src/cli/command.js';
+import type { Io } from '../../src/commands/command.js';
 
 export interface InProcessResult {
   code: number | null;

@@ -1,5 +1,5 @@
 /**
- * Passphrase → environment key (DESIGN §3):
+ * Passphrase → environment key (docs/FORMAT.md):
  * K = Argon2id(UTF-8(NFC(passphrase)), salt = "hako:v1:" + key_id, m, t, p, v=0x13, 32 bytes).
  * The native `argon2` module is loaded only on this path, so commands that never derive a
  * key never pay for it.

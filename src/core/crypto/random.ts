@@ -1,4 +1,4 @@
-/** Fresh random environment keys and key ids (DESIGN §3). */
+/** Fresh random environment keys (32 bytes) and key ids (8 bytes, 16 hex characters). */
 import { randomBytes } from 'node:crypto';
 
 export const KEY_BYTES = 32;

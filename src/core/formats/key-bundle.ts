@@ -1,5 +1,5 @@
 /**
- * Key bundles: one environment key as one pasteable line (DESIGN §3).
+ * Key bundles: one environment key as one pasteable line (docs/FORMAT.md).
  *   hako-key:1:<base64url, no padding, of {"env":"…","id":"<key_id>","key":"<base64 of K>"}>
  * Parse and encode only; whether a bundle opens an environment is the key store's question.
  */

@@ -1,5 +1,5 @@
 /**
- * `.hako/secrets.json`, format version 1: parse and encode only (DESIGN §3, docs/FORMAT.md).
+ * `.hako/secrets.json`, format version 1: parse and encode only (docs/FORMAT.md).
  *
  * The parser is strict: unknown fields, duplicate keys, malformed names, key ids or tokens
  * are errors, and a newer `version` is refused with its own code. The encoder is canonical:

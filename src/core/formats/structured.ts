@@ -38,7 +38,9 @@ export function parseJsonMap(text: string, what: string): Map<string, string> {
 export async function parseYamlMap(text: string, what: string): Promise<Map<string, string>> {
   const { parseDocument, isAlias, isMap, isScalar } = await import('yaml');
   // logLevel silent: the library would otherwise print runtime warnings on hako's stderr.
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, logLevel: 'silent' });
+  // uniqueKeys off: the library compares each key with every earlier one (quadratic in the
+  // number of keys); duplicates are caught below with a set instead.
+  const doc = parseDocument(text, { uniqueKeys: false, prettyErrors: false, logLevel: 'silent' });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const line = e.linePos?.[0]?.line;
@@ -53,6 +55,14 @@ export async function parseYamlMap(text: string, what: string): Promise<Map<stri
       throw new HakoError('E_FORMAT', `${what}: a key is not a plain name`, 'write one NAME: value per line');
     }
     const name = key.value;
+    if (out.has(name)) {
+      const line = key.range ? text.slice(0, key.range[0]).split('\n').length : undefined;
+      throw new HakoError(
+        'E_FORMAT',
+        `${what}: ${displayName(name)} appears twice${line ? ` (again at line ${line})` : ''}`,
+        'keep one NAME: value line per name',
+      );
+    }
     const node = isAlias(pair.value) ? pair.value.resolve(doc) : pair.value;
     if (!isScalar(node)) throw notAValue(what, name);
     const v = node.value;

@@ -1,5 +1,5 @@
 /**
- * Where this machine's age identities are, in the order DESIGN §3 gives, the way sops looks
+ * Where this machine's age identities are, in this order, the way sops looks
  * for them (so a machine set up for sops needs nothing more):
  *   1. HAKO_AGE_KEY                  identities, separated by blanks, commas or lines
  *   2. SOPS_AGE_KEY                  the same

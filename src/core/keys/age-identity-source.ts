@@ -1,5 +1,6 @@
 /**
- * Age identities against an environment's `recipients` (DESIGN §3, after the key file).
+ * Age identities against an environment's `recipients` (asked after HAKO_KEY and the key file,
+ * before the passphrase).
  *
  * An environment without recipients is "not mine" at once: nothing is read or loaded. Else
  * the identities of this machine are gathered (once per process environment), each is

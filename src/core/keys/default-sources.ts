@@ -1,4 +1,8 @@
-/** The order in which an environment key is looked for (DESIGN §3). */
+/**
+ * The order in which an environment key is looked for: HAKO_KEY bundles, the key file, age
+ * identities, the passphrase. The first source that has a key wins; a key that does not open
+ * the environment is an error, never a fall-through to the next source.
+ */
 import { BundleEnvSource } from './bundle-env-source.js';
 import { KeyFileSource } from './key-file-source.js';
 import { AgeIdentitySource } from './age-identity-source.js';

@@ -1,5 +1,5 @@
 /**
- * One interface for every place an environment key can come from (DESIGN §3).
+ * One interface for every place an environment key can come from.
  *
  * Like age's Identity: a source answers `{ missed }` for "not mine" (with a short reason for
  * the error that lists what was tried) and throws only for "mine, but broken": a key file

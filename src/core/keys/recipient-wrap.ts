@@ -1,7 +1,7 @@
 /**
  * Wrapping an environment key for an age recipient, and unwrapping it with an identity: the
  * `recipients` entry is standard base64 of a binary age file, encrypted to that one
- * recipient, whose payload is the 32-byte key (DESIGN §3). Any age implementation opens it
+ * recipient, whose payload is the 32-byte key. Any age implementation opens it
  * (`base64 -d | age -d -i KEY`). age-encryption is loaded only when a command touches
  * recipients.
  */

@@ -1,5 +1,5 @@
 /**
- * How a child gets its values (DESIGN §4). A delivery says which variables the child gets,
+ * How a child gets its values. A delivery says which variables the child gets,
  * whether it needs a pipe on fd 3, what to do once the child exists, and what to clean up.
  *
  * - env:   each value as a variable of the same name.

@@ -6,9 +6,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { Matcher, type Pattern } from '../src/runtime/matcher.js';
-import { matcherFor, StreamRedactor } from '../src/runtime/redactor.js';
-import { isRedactable, redactionForms } from '../src/runtime/redaction-forms.js';
+import { Matcher, type Pattern } from '../src/launcher/matcher.js';
+import { matcherFor, StreamRedactor } from '../src/launcher/redactor.js';
+import { isRedactable, redactionForms } from '../src/launcher/redaction-forms.js';
 
 /** Leftmost-longest replacement over the whole input: obviously right, slow. */
 function reference(input: Buffer, patterns: Pattern[]): Buffer {

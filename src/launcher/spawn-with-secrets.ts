@@ -1,5 +1,5 @@
 /**
- * Starts a program with its secrets and sees it through to the end (DESIGN §4).
+ * Starts a program with its secrets and sees it through to the end.
  *
  * The order matters: signal handlers first (so a SIGTERM that arrives while files are
  * being written still cleans them up), then the delivery, then the child. The child gets
