@@ -1,6 +1,6 @@
 /**
  * The variables that carry key material: hako reads them, and never passes them to any
- * program it starts (an editor, `hako run`'s child, SOPS_AGE_KEY_CMD).
+ * program it starts (an editor, `hako run`'s child, SOPS_AGE_KEY_CMD, gh, wrangler).
  *
  * The rule is a pattern, so a variable a later feature adds is covered the day it appears:
  * every `HAKO_` name with a word (between underscores) that names key material: KEY, KEYS,
@@ -9,7 +9,8 @@
  * `HAKO_AGE_KEY` and a future `HAKO_PACKAGE_PASSWORD` all match. Not matched, and so passed
  * on: `HAKO_SECRETS_FD` and `HAKO_SECRETS_DIR` (the pointers a delivery sets; "SECRETS" is
  * not in the list), `HAKO_ENV`, `HAKO_HOME`, `HAKO_TRUST_<ENV>` (a public pin). And sops's
- * own: `SOPS_AGE_KEY*`, `SOPS_AGE_SSH_PRIVATE_KEY_FILE`.
+ * own: `SOPS_AGE_KEY*`, `SOPS_AGE_SSH_PRIVATE_KEY_FILE`; and `RUNNER_SECRETS_KEY`, which
+ * opens the local runner mirror.
  */
 
 const KEY_WORDS: ReadonlySet<string> = new Set([
@@ -35,7 +36,7 @@ const KEY_WORDS: ReadonlySet<string> = new Set([
 
 export function isKeyMaterialVar(name: string): boolean {
   const upper = name.toUpperCase();
-  if (upper.startsWith('SOPS_AGE_KEY') || upper === 'SOPS_AGE_SSH_PRIVATE_KEY_FILE') return true;
+  if (upper.startsWith('SOPS_AGE_KEY') || upper === 'SOPS_AGE_SSH_PRIVATE_KEY_FILE' || upper === 'RUNNER_SECRETS_KEY') return true;
   if (!upper.startsWith('HAKO_')) return false;
   return upper
     .slice(5)
