@@ -34,7 +34,7 @@ export function assertKdfAffordable(params: KdfParams, what: string): void {
   throw new HakoError(
     'E_KDF_COST',
     `${what} asks for Argon2id with ${mib(params.m)} MiB and ${params.t} passes; hako derives a key with at most ${mib(KDF_COST_LIMITS.mMax)} MiB and ${mib(KDF_COST_LIMITS.mtMax)} MiB × passes`,
-    'hako writes 64 MiB × 3 passes; a file that asks for more was probably edited to make hako stall: check git log -p .hako/secrets.json and restore the passphrase block',
+    'hako writes 64 MiB × 3 passes; a file asking for more was probably made to stall hako: for .hako/secrets.json check git log -p and restore the passphrase block; for a sealed package, ask its sender for a new one',
   );
 }
 
