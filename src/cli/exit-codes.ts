@@ -23,7 +23,22 @@ export const EXIT = {
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
-export const EXIT_CODES: Readonly<Record<ErrorCode, ExitCode>> = {
+/** Error codes only `hako sops …` throws; they carry sops's own exit codes. */
+export type SopsErrorCode = 'E_SOPS_MAC' | 'E_SOPS_NO_FILE' | 'E_SOPS_NO_KEY' | 'E_SOPS_NOT_MODIFIED' | 'E_SOPS_ENCRYPTED';
+
+/**
+ * sops's exit codes (cmd/sops/codes), returned by `hako sops …` only, so scripts written for
+ * sops keep working. A separate table (docs/SOPS.md): hako's own commands never return them.
+ */
+export const SOPS_EXIT_CODES: Readonly<Record<SopsErrorCode, number>> = {
+  E_SOPS_MAC: 51,
+  E_SOPS_NO_FILE: 100,
+  E_SOPS_NO_KEY: 128,
+  E_SOPS_NOT_MODIFIED: 200,
+  E_SOPS_ENCRYPTED: 203,
+};
+
+export const EXIT_CODES: Readonly<Record<Exclude<ErrorCode, SopsErrorCode>, ExitCode>> = {
   E_USAGE: EXIT.usage,
   E_INVALID_NAME: EXIT.usage,
   E_INVALID_VALUE: EXIT.usage,
@@ -72,7 +87,8 @@ export const EXIT_MEANINGS: Readonly<Record<ExitCode, string>> = {
 };
 
 export function exitCodeFor(code: ErrorCode): number {
-  return EXIT_CODES[code] ?? EXIT.internal;
+  if (code in SOPS_EXIT_CODES) return SOPS_EXIT_CODES[code as SopsErrorCode];
+  return EXIT_CODES[code as Exclude<ErrorCode, SopsErrorCode>] ?? EXIT.internal;
 }
 
 /** The README's exit-code table (markdown), rendered from the two tables above. */
@@ -82,7 +98,7 @@ export function exitCodeTable(): string {
     .filter((v, i, all) => all.indexOf(v) === i)
     .sort((a, b) => a - b);
   for (const exit of codes) {
-    const errors = (Object.keys(EXIT_CODES) as ErrorCode[]).filter((e) => EXIT_CODES[e] === exit).sort();
+    const errors = (Object.keys(EXIT_CODES) as Exclude<ErrorCode, SopsErrorCode>[]).filter((e) => EXIT_CODES[e] === exit).sort();
     rows.push(`| ${exit} | ${EXIT_MEANINGS[exit]} | ${errors.map((e) => `\`${e}\``).join(', ')} |`);
   }
   return rows.join('\n') + '\n';

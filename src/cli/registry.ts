@@ -10,6 +10,7 @@ import { identityCommands } from '../commands/identity.js';
 import { typegenCommands } from '../commands/typegen.js';
 import { manifestCommands } from '../commands/manifest.js';
 import { runCommands } from '../commands/run.js';
+import { sopsCommands } from '../commands/sops.js';
 import { agentCommands } from '../commands/agent.js';
 
 export const COMMANDS: readonly CommandSpec[] = [
@@ -23,5 +24,6 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...recipientCommands,
   ...identityCommands,
   ...typegenCommands,
+  ...sopsCommands,
   ...agentCommands,
 ];
