@@ -64,6 +64,7 @@ export const EXIT_CODES: Readonly<Record<Exclude<ErrorCode, SopsErrorCode>, Exit
   E_AGE: EXIT.failure,
   E_NO_RECIPIENT: EXIT.failure,
   E_PROCESS_CONTROL: EXIT.failure,
+  E_PLATFORM: EXIT.failure,
   E_AGENT: EXIT.failure,
   E_PROTOCOL: EXIT.usage,
   E_KEY_CHANGE: EXIT.integrity,
@@ -74,7 +75,7 @@ export const EXIT_CODES: Readonly<Record<Exclude<ErrorCode, SopsErrorCode>, Exit
 /** What each exit code means, for the README table. */
 export const EXIT_MEANINGS: Readonly<Record<ExitCode, string>> = {
   0: 'success',
-  1: 'failure: no project, no such environment or secret, required secrets missing (`hako run`), an editor, age or I/O problem, the agent not running, a push rolled back',
+  1: 'failure: no project, no such environment or secret, required secrets missing (`hako run`), an editor, age or I/O problem, the agent not running, a push rolled back, a process-control name not allowed, `gh`/`wrangler` failing (`hako push`)',
   2: 'bad usage or input: unknown command or option, invalid name, a value that is not UTF-8, an agent request outside the protocol',
   3: 'no key: no source could open the environment (the message lists what was tried)',
   4: 'integrity: wrong key or passphrase, tampered value, bad or foreign key bundle, unsafe key file, a key the agent did not pin',

@@ -10,6 +10,9 @@ import { identityCommands } from '../commands/identity.js';
 import { typegenCommands } from '../commands/typegen.js';
 import { manifestCommands } from '../commands/manifest.js';
 import { runCommands } from '../commands/run.js';
+import { ciCommands } from '../commands/ci.js';
+import { pushCommands } from '../commands/push.js';
+import { mirrorCommands } from '../commands/mirror.js';
 import { sopsCommands } from '../commands/sops.js';
 import { agentCommands } from '../commands/agent.js';
 
@@ -18,6 +21,9 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...secretCommands,
   ...manifestCommands,
   ...runCommands,
+  ...ciCommands,
+  ...pushCommands,
+  ...mirrorCommands,
   ...transferCommands,
   ...envCommands,
   ...keyCommands,

@@ -9,7 +9,7 @@ export const runCommands: CommandSpec[] = [
   {
     words: ['run'],
     summary: 'run a program with the secrets of one environment (env vars, fd 3 or private files)',
-    usage: 'hako run [--env E] [--via env|fd3|files] [--no-redact] -- CMD [ARGS...]',
+    usage: 'hako run [--env E] [--via env|fd3|files] [--no-redact] [--mirror] -- CMD [ARGS...]',
     description:
       'Opens every value of the environment (any failure, or a required secret without a value, stops\n' +
       'the start: nothing runs) and starts CMD directly, without a shell. Key material (HAKO_KEY,\n' +
@@ -20,11 +20,14 @@ export const runCommands: CommandSpec[] = [
       '               NAME_FILE; removed when the program ends, or when hako gets SIGINT/SIGTERM\n' +
       "The program's stdout and stderr are redacted: each value (4 characters or more) and its base64,\n" +
       'hex, URL- and JSON-encoded forms become [REDACTED:NAME]. Signals are passed on; hako exits with\n' +
-      'the code of the program, or dies of the signal that killed it. See docs/LAUNCHER.md.',
+      'the code of the program, or dies of the signal that killed it. See docs/LAUNCHER.md.\n' +
+      '--mirror takes the values from the local runner mirror (hako mirror sync): offline, no repository\n' +
+      'key, RUNNER_SECRETS_KEY when the mirror is encrypted (docs/CI.md).',
     options: {
       env: { type: 'string', short: 'e', label: 'E', help: 'environment (default: $HAKO_ENV, else development)' },
       via: { type: 'string', label: 'MODE', help: 'how values reach the program: env (default), fd3 or files' },
       'no-redact': { type: 'boolean', help: "pass the program's output through unchanged (it gets hako's stdout/stderr)" },
+      mirror: { type: 'boolean', help: 'values from the local runner mirror (offline; see hako mirror sync)' },
     },
     stopAtPositional: true,
     examples: [
@@ -46,6 +49,7 @@ export const runCommands: CommandSpec[] = [
         command,
         args: rest,
         output: flag(args, 'no-redact') ? null : outputOf(ctx),
+        mirror: flag(args, 'mirror'),
       });
     },
   },

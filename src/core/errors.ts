@@ -32,6 +32,7 @@ export type ErrorCode =
   | 'E_AGE' // an age identity or recipient problem
   | 'E_NO_RECIPIENT' // a recipient that is not in the environment
   | 'E_PROCESS_CONTROL' // a hand-off would set a variable that changes what a process does
+  | 'E_PLATFORM' // a platform's CLI (gh, wrangler) refused or failed
   // `hako sops …` only: these carry sops's own exit codes (src/cli/exit-codes.ts SOPS_EXIT)
   | 'E_SOPS_MAC' // MAC mismatch, or the MAC cannot be decrypted
   | 'E_SOPS_NO_FILE' // the file to work on does not exist

@@ -11,6 +11,7 @@ import type { ServiceContext } from './context.js';
 import { missingRequired, missingRequiredError } from './manifest.js';
 import { findProject, loadSecretsFile, requireEnvironment } from './project.js';
 import { openRecord } from './secrets.js';
+import { readMirror } from './mirror.js';
 import { prepareDelivery, type DeliveryMode } from '../launcher/delivery.js';
 export { DELIVERY_MODES, type DeliveryMode } from '../launcher/delivery.js';
 import { isRedactable } from '../launcher/redaction-forms.js';
@@ -23,17 +24,15 @@ export interface RunRequest {
   via: DeliveryMode;
   command: string;
   args: readonly string[];
+  /** Take the values from the local runner mirror instead of the repository (offline, no repository key). */
+  mirror?: boolean;
   /** Where redacted output goes; null runs without redaction (the child inherits stdio). */
   output: { stdout: Writable; stderr: Writable; stdoutIsTTY: boolean } | null;
 }
 
 export async function runWithSecrets(ctx: ServiceContext, req: RunRequest): Promise<ChildExit> {
   assertEnvName(req.env);
-  const file = loadSecretsFile(findProject(ctx.cwd));
-  const record = requireEnvironment(file, req.env);
-  const missing = missingRequired(file, record);
-  if (missing.length) throw missingRequiredError(req.env, missing);
-  const secrets = await openRecord(ctx, file, req.env);
+  const secrets = req.mirror ? readMirror(ctx, req.env) : await openFromRepository(ctx, req.env);
 
   const out = req.output;
   const redaction =
@@ -46,4 +45,12 @@ export async function runWithSecrets(ctx: ServiceContext, req: RunRequest): Prom
     prepare: () => prepareDelivery(req.via, req.env, secrets, ctx.env, ctx.notice),
     redaction,
   });
+}
+
+async function openFromRepository(ctx: ServiceContext, env: string): Promise<Map<string, string>> {
+  const file = loadSecretsFile(findProject(ctx.cwd));
+  const record = requireEnvironment(file, env);
+  const missing = missingRequired(file, record);
+  if (missing.length) throw missingRequiredError(env, missing);
+  return openRecord(ctx, file, env);
 }
