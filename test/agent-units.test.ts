@@ -151,6 +151,19 @@ describe('receiving an environment', () => {
   });
 });
 
+describe('systemd unit', () => {
+  test('runs hako agent run as the user, with the state directory, killing leftovers with it', async () => {
+    const { systemdUnit } = await import('../src/agent/setup.js');
+    const u = systemdUnit({ user: 'hako', dir: '/var/lib/hako', exec: '/usr/bin/node /opt/hako/build/cli/hako.cjs' });
+    assert.match(u, /^User=hako$/m);
+    assert.match(u, /^Environment=HAKO_AGENT_DIR=\/var\/lib\/hako$/m);
+    assert.match(u, /^ExecStart=\/usr\/bin\/node \/opt\/hako\/build\/cli\/hako.cjs agent run$/m);
+    assert.match(u, /^KillMode=mixed$/m);
+    assert.match(u, /^StateDirectory=hako$/m);
+    assert.doesNotMatch(systemdUnit({ user: 'hako', dir: '/srv/hako', exec: 'hako' }), /StateDirectory/);
+  });
+});
+
 describe('server identity', () => {
   test('the recipient computed without the age library is the one age computes', async () => {
     const age = await import('age-encryption');
