@@ -64,6 +64,8 @@ export const EXIT_CODES: Readonly<Record<Exclude<ErrorCode, SopsErrorCode>, Exit
   E_AGE: EXIT.failure,
   E_NO_RECIPIENT: EXIT.failure,
   E_PROCESS_CONTROL: EXIT.failure,
+  E_KEYCHAIN: EXIT.failure,
+  E_LOCKOUT: EXIT.locked,
   E_PLATFORM: EXIT.failure,
   E_AGENT: EXIT.failure,
   E_PROTOCOL: EXIT.usage,
@@ -75,12 +77,12 @@ export const EXIT_CODES: Readonly<Record<Exclude<ErrorCode, SopsErrorCode>, Exit
 /** What each exit code means, for the README table. */
 export const EXIT_MEANINGS: Readonly<Record<ExitCode, string>> = {
   0: 'success',
-  1: 'failure: no project, no such environment or secret, required secrets missing (`hako run`), an editor, age or I/O problem, the agent not running, a push rolled back, a process-control name not allowed, `gh`/`wrangler` failing (`hako push`)',
+  1: 'failure: no project, no such environment or secret, required secrets missing (`hako run`), an editor, age or I/O problem, the agent not running, a push rolled back, a process-control name not allowed, `gh`/`wrangler` failing (`hako push`), a keychain that was asked for (or holds the key) and cannot be used',
   2: 'bad usage or input: unknown command or option, invalid name, a value that is not UTF-8, an agent request outside the protocol',
   3: 'no key: no source could open the environment (the message lists what was tried)',
   4: 'integrity: wrong key or passphrase, tampered value, bad or foreign key bundle, unsafe key file, a key the agent did not pin',
   5: 'file format: unparsable file, unknown field, a file from a newer hako',
-  6: 'locked: another hako is writing the file',
+  6: 'locked: another hako is writing the file, or a sealed package refuses passwords for a while after wrong ones',
   70: 'internal error (a bug; `HAKO_DEBUG=1` shows details)',
   126: '`hako run`: the program could not be executed',
   127: '`hako run`: the program was not found',

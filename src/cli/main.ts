@@ -16,6 +16,8 @@ export interface MainOptions {
   io?: Io;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+  /** A clock for time-based rules (password backoff), for tests; Date.now otherwise. */
+  now?: () => number;
 }
 
 export async function main(argv: string[], opts: MainOptions = {}): Promise<Outcome> {
@@ -46,6 +48,7 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<Outc
       io,
       notice: (m) => io.stderr(`hako: ${m}\n`),
     };
+    if (opts.now) ctx.now = opts.now;
     if (io.stdinIsTTY) {
       ctx.promptSecret = promptHidden;
       ctx.confirm = promptYesNo;

@@ -5,6 +5,9 @@ import { envCommands } from '../commands/env.js';
 import { secretCommands } from '../commands/secrets.js';
 import { transferCommands } from '../commands/transfer.js';
 import { keyCommands } from '../commands/key.js';
+import { keychainCommands } from '../commands/keychain.js';
+import { instanceCommands } from '../commands/instance.js';
+import { packageCommands } from '../commands/package.js';
 import { recipientCommands } from '../commands/recipients.js';
 import { identityCommands } from '../commands/identity.js';
 import { typegenCommands } from '../commands/typegen.js';
@@ -21,12 +24,15 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...secretCommands,
   ...manifestCommands,
   ...runCommands,
+  ...instanceCommands,
+  ...packageCommands,
   ...ciCommands,
   ...pushCommands,
   ...mirrorCommands,
   ...transferCommands,
   ...envCommands,
   ...keyCommands,
+  ...keychainCommands,
   ...recipientCommands,
   ...identityCommands,
   ...typegenCommands,

@@ -40,10 +40,11 @@ async function readStdin(): Promise<Buffer> {
 export function promptHidden(label: string): Promise<string> {
   const stdin = process.stdin;
   if (!stdin.isTTY) return Promise.reject(new HakoError('E_USAGE', 'no terminal to ask on', 'pipe the value on stdin instead'));
-  process.stderr.write(label);
   return new Promise((resolve, reject) => {
     let buf = '';
+    // Echo goes off before the question appears: what is typed after it is never shown.
     stdin.setRawMode(true);
+    process.stderr.write(label);
     stdin.setEncoding('utf8');
     stdin.resume();
     const finish = (err?: Error) => {

@@ -32,6 +32,8 @@ export type ErrorCode =
   | 'E_AGE' // an age identity or recipient problem
   | 'E_NO_RECIPIENT' // a recipient that is not in the environment
   | 'E_PROCESS_CONTROL' // a hand-off would set a variable that changes what a process does
+  | 'E_KEYCHAIN' // the OS keychain was asked for (or holds a key) and cannot be used
+  | 'E_LOCKOUT' // a sealed package refuses passwords for a while after failed ones
   | 'E_PLATFORM' // a platform's CLI (gh, wrangler) refused or failed
   // `hako sops …` only: these carry sops's own exit codes (src/cli/exit-codes.ts SOPS_EXIT)
   | 'E_SOPS_MAC' // MAC mismatch, or the MAC cannot be decrypted

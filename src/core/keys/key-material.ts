@@ -8,6 +8,7 @@ export function isKeyMaterialVar(name: string): boolean {
   return (
     name === 'HAKO_KEY' ||
     name.startsWith('HAKO_PASSPHRASE') ||
+    name === 'HAKO_PACKAGE_PASSWORD' ||
     name === 'HAKO_AGE_KEY' ||
     name.startsWith('SOPS_AGE_KEY') ||
     name === 'RUNNER_SECRETS_KEY'
