@@ -5,7 +5,7 @@ import { processControlKind } from '../core/process-control-names.js';
 import { defaultEnv, getSecret, listSecrets, removeSecret, setSecrets } from '../services/secrets.js';
 import { flag, str, type CommandSpec } from './command.js';
 import { readValue } from './input.js';
-import { accessText } from './env.js';
+import { accessText, accessVia } from './env.js';
 import { json, table } from './table.js';
 
 export const secretCommands: CommandSpec[] = [
@@ -107,7 +107,7 @@ export const secretCommands: CommandSpec[] = [
               name: e.name,
               key_id: e.keyId,
               opens: e.access.opens,
-              via: e.access.opens ? e.access.kind : null,
+              via: accessVia(e.access),
             })),
             secrets: l.names.map((n) => ({ name: n.name, environments: n.present, declared: n.declared, required: n.required })),
           }),

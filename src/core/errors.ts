@@ -40,6 +40,7 @@ export type ErrorCode =
   | 'E_KEY_MISMATCH' // a key supplied for an environment is not the key its entry names
   | 'E_STALE_KEY' // a write with a retired key (an older checkout)
   | 'E_KEY_CONFLICT' // a different key is already stored under the same key id
+  | 'E_KDF_COST' // a passphrase block asks for more Argon2 memory or time than hako spends
   | 'E_KEYCHAIN' // the OS keychain was asked for (or holds a key) and cannot be used
   | 'E_LOCKOUT' // a sealed package refuses passwords for a while after failed ones
   | 'E_PLATFORM' // a platform's CLI (gh, wrangler) refused or failed
