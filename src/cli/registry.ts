@@ -19,6 +19,7 @@ import { pushCommands } from '../commands/push.js';
 import { mirrorCommands } from '../commands/mirror.js';
 import { sopsCommands } from '../commands/sops.js';
 import { agentCommands } from '../commands/agent.js';
+import { gitCommands } from '../commands/git.js';
 
 export const COMMANDS: readonly CommandSpec[] = [
   ...initCommands,
@@ -36,6 +37,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...keychainCommands,
   ...recipientCommands,
   ...trustCommands,
+  ...gitCommands,
   ...identityCommands,
   ...typegenCommands,
   ...sopsCommands,
