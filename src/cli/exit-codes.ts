@@ -68,6 +68,7 @@ export const EXIT_CODES: Readonly<Record<Exclude<ErrorCode, SopsErrorCode>, Exit
   E_PROCESS_CONTROL: EXIT.failure,
   E_UNSAFE_PROJECT: EXIT.failure,
   E_KEY_CHAIN: EXIT.integrity,
+  E_CONFLICT: EXIT.format,
   E_KEY_MISMATCH: EXIT.integrity,
   E_KEY_CHANGED: EXIT.trust,
   E_KEY_ROLLBACK: EXIT.trust,
