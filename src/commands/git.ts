@@ -1,8 +1,12 @@
 /** hako verify | scan | log | git setup | git merge-driver | git textconv */
 import { envOption, listOf } from './options.js';
-import { flag, type CommandSpec } from './command.js';
+import { flag, str, type CommandSpec } from './command.js';
 import { verifyProject, type VerifyReport } from '../services/verify.js';
 import { json } from './table.js';
+import { readFileSync } from 'node:fs';
+import { HakoError } from '../core/errors.js';
+import { runMergeDriver } from '../services/merge.js';
+import { commandFor, gitSetup, resolveConflicts, textconv } from '../services/git-setup.js';
 
 function envsOf(args: Parameters<CommandSpec['run']>[1]): string[] | undefined {
   const e = listOf(args, 'env');
@@ -51,6 +55,116 @@ export const gitCommands: CommandSpec[] = [
       else if (r.ok) ctx.io.stdout(verifyText(r));
       else ctx.io.stderr(verifyText(r));
       return { code: r.ok ? 0 : 1 };
+    },
+  },
+  {
+    words: ['git', 'setup'],
+    summary: 'set up git for hako: merge and diff drivers for .hako/secrets.json, and a pre-commit hook',
+    usage: 'hako git setup [--chain] [--no-hook] [--command CMD]',
+    description:
+      'Adds ".hako/secrets.json merge=hako diff=hako" to .gitattributes (commit it), defines the drivers\n' +
+      'in the local git config (.git/config: each clone runs this once), and installs a pre-commit hook\n' +
+      'that runs hako verify --staged. An existing pre-commit hook is never overwritten: --chain keeps it\n' +
+      '(as pre-commit.pre-hako, run first); without --chain hako says what line to add to it.\n' +
+      'Honours core.hooksPath (husky, lefthook). git commit --no-verify skips the hook once.',
+    options: {
+      chain: { type: 'boolean', help: 'keep an existing pre-commit hook and run it before hako' },
+      'no-hook': { type: 'boolean', help: 'set up the merge and diff drivers only' },
+      command: { type: 'string', label: 'CMD', help: 'how git runs hako (default: this hako, by absolute path)' },
+    },
+    examples: ['hako git setup', 'hako git setup --chain', "hako git setup --command hako   # hako is on everyone's PATH"],
+    async run(ctx, args) {
+      const command = str(args, 'command') ?? commandFor(process.execPath, process.argv[1]);
+      const r = gitSetup(ctx, { command, chain: flag(args, 'chain'), noHook: flag(args, 'no-hook') });
+      ctx.io.stderr(`hako: ${r.attributes.changed ? 'updated' : 'checked'} ${r.attributes.path} (commit it)\n`);
+      ctx.io.stderr('hako: git config: merge.hako.driver, diff.hako.textconv set for this clone\n');
+      switch (r.hook.state) {
+        case 'installed':
+        case 'updated':
+          ctx.io.stderr(`hako: pre-commit hook ${r.hook.state}: ${r.hook.path}\n`);
+          break;
+        case 'chained':
+          ctx.io.stderr(`hako: pre-commit hook installed; the one that was there runs first (${r.hook.chainedTo})\n`);
+          break;
+        case 'kept-existing':
+          ctx.io.stderr(`hako: ${r.hook.path} exists and is not hako's: left as it is\n`);
+          ctx.io.stderr(`hako: hint: add this line to it: ${command} verify --staged || exit 1   (or run hako git setup --chain)\n`);
+          return { code: 1 };
+      }
+    },
+  },
+  {
+    words: ['git', 'merge-driver'],
+    summary: 'merge driver for .hako/secrets.json (git runs it: merge.hako.driver)',
+    usage: 'hako git merge-driver BASE OURS THEIRS [PATH]',
+    description:
+      'Three-way merge by environment and name; writes the result over OURS. Exit 0 when clean, 1 with\n' +
+      'conflicts (each reported by environment and name, never by value, and marked in the file).',
+    options: {},
+    positionals: [3, 4],
+    examples: ['git config merge.hako.driver "hako git merge-driver %O %A %B %P"'],
+    async run(ctx, args) {
+      const [base, ours, theirs] = args.positionals as [string, string, string];
+      const r = await runMergeDriver(ctx, base, ours, theirs);
+      const path = args.positionals[3] ?? '.hako/secrets.json';
+      for (const c of r.carried)
+        ctx.io.stderr(
+          `hako: ${path}: re-encrypted ${[...c.names, ...c.recipients.map((x) => `recipient ${x.slice(0, 16)}…`)].join(', ')} in '${c.env}' under its new key\n`,
+        );
+      if (r.textMerge) {
+        ctx.io.stderr(`hako: ${path}: a side does not parse as a secrets file; used git's text merge\n`);
+        return { code: r.clean ? 0 : 1 };
+      }
+      for (const c of r.conflicts) ctx.io.stderr(`hako: CONFLICT ${path}: ${c.what}\n`);
+      if (!r.clean)
+        ctx.io.stderr(
+          `hako: hint: keep one side per conflict: hako git resolve --ours|--theirs [--env E] [NAME...]; then hako verify and git add ${path}\n`,
+        );
+      return { code: r.clean ? 0 : 1 };
+    },
+  },
+  {
+    words: ['git', 'textconv'],
+    summary: 'show .hako/secrets.json as names per environment for git diff (diff.hako.textconv)',
+    usage: 'hako git textconv FILE',
+    description:
+      'Prints key ids, chain lengths, recipients and one line per secret with a digest of its token; never values or ciphertext.',
+    options: {},
+    positionals: [1, 1],
+    examples: ['git config diff.hako.textconv "hako git textconv"', 'git log -p .hako/secrets.json'],
+    async run(ctx, args) {
+      let text: string;
+      try {
+        text = readFileSync(args.positionals[0]!, 'utf8');
+      } catch (err) {
+        throw new HakoError(
+          'E_IO',
+          `cannot read ${args.positionals[0]}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+          'git passes a temporary file',
+        );
+      }
+      ctx.io.stdout(textconv(text));
+    },
+  },
+  {
+    words: ['git', 'resolve'],
+    summary: 'keep one side of the merge conflicts in .hako/secrets.json',
+    usage: 'hako git resolve --ours|--theirs [--env E] [NAME...]',
+    description: 'Without --env and names, resolves every conflict; after the last one the file is rewritten canonically.',
+    options: {
+      ours: { type: 'boolean', help: 'keep our side' },
+      theirs: { type: 'boolean', help: 'keep their side' },
+      env: { ...envOption, help: 'only the conflicts of this environment' },
+    },
+    positionals: [0, 1000],
+    examples: ['hako git resolve --theirs --env production STRIPE_KEY', 'hako git resolve --ours'],
+    async run(ctx, args) {
+      if (flag(args, 'ours') === flag(args, 'theirs'))
+        throw new HakoError('E_USAGE', 'give exactly one of --ours and --theirs', 'e.g. hako git resolve --theirs');
+      const r = await resolveConflicts(ctx, flag(args, 'ours') ? 'ours' : 'theirs', str(args, 'env'), args.positionals);
+      ctx.io.stderr(
+        `hako: resolved ${r.resolved} conflict${r.resolved === 1 ? '' : 's'}; ${r.remaining} left${r.remaining ? '' : ' (check with hako verify, then git add .hako/secrets.json)'}\n`,
+      );
     },
   },
 ];

@@ -9,9 +9,9 @@
  * in its commit and file by binary search over the offsets of the commit and file headers.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, isAbsolute, join, resolve, sep } from 'node:path';
 import { isHakoError } from '../core/errors.js';
-import { gitText, readObjects, runGit } from '../core/git/run-git.js';
+import { gitText, readObjects, runGit, type GitOptions } from '../core/git/run-git.js';
 import { SECRETS_FILE_NAME, type SecretsFile } from '../core/formats/secrets-file.js';
 import { parseSopsConfig, matchCreationRule } from '../core/sops/config.js';
 import { readSopsFile, NotEncryptedError } from '../core/sops/sops-file.js';
@@ -393,15 +393,31 @@ function unquotePath(s: string): string {
   return t.startsWith('b/') ? t.slice(2) : t;
 }
 
+/**
+ * The index a pre-commit hook must read: git points GIT_INDEX_FILE at a temporary index for
+ * `git commit -a` and `git commit PATH`. Used only when it lies inside this repository's git
+ * directory, so a stray variable cannot make hako read some other repository's index.
+ */
+export function hookIndex(gitRoot: string, env: NodeJS.ProcessEnv): GitOptions {
+  const f = env['GIT_INDEX_FILE'];
+  if (!f) return {};
+  const gitDir = gitText(gitRoot, ['rev-parse', '--absolute-git-dir'], env)?.trim();
+  if (!gitDir) return {};
+  const abs = isAbsolute(f) ? f : resolve(gitRoot, f);
+  return abs.startsWith(gitDir + sep) ? { indexFile: abs } : {};
+}
+
 /** Staged files (added, copied, modified) with their staged content. */
 export function stagedFiles(gitRoot: string, env: NodeJS.ProcessEnv): { path: string; content: Buffer }[] {
-  const r = runGit(gitRoot, ['diff', '--cached', '--name-only', '-z', '--no-renames', '--diff-filter=ACM'], env);
+  const opts = hookIndex(gitRoot, env);
+  const r = runGit(gitRoot, ['diff', '--cached', '--name-only', '-z', '--no-renames', '--diff-filter=ACM'], env, undefined, opts);
   if (!r.ok) return [];
   const paths = r.stdout.toString('utf8').split('\0').filter(Boolean);
   const blobs = readObjects(
     gitRoot,
     paths.map((p) => `:${p}`),
     env,
+    opts,
   );
   return paths.flatMap((path, i) => (blobs[i] ? [{ path, content: blobs[i]! }] : []));
 }

@@ -27,7 +27,7 @@ import { verifyEntryChain } from './continuity.js';
 import { findProject, openEnvironment, readSecretsText, type Project } from './project.js';
 import { expectedRecipientsDoc } from './recipients.js';
 import { expiryStatus, today } from './secrets.js';
-import { readSopsRules, scanContent, scanFiles, stagedFiles, valueMatcher, workTreeFiles } from './scan.js';
+import { hookIndex, readSopsRules, scanContent, scanFiles, stagedFiles, valueMatcher, workTreeFiles } from './scan.js';
 
 export type VerifyLevel = 'error' | 'warning' | 'note';
 
@@ -82,7 +82,14 @@ export async function verifyProject(ctx: ServiceContext, opts: VerifyOptions = {
     relative(project.gitRoot ?? project.root, join(project.root, p))
       .split(sep)
       .join('/');
-  const index = staged ? readObjects(project.gitRoot!, [`:${rel(SECRETS_FILE_NAME)}`, `:${rel(RECIPIENTS_DOC_NAME)}`], ctx.env) : [];
+  const index = staged
+    ? readObjects(
+        project.gitRoot!,
+        [`:${rel(SECRETS_FILE_NAME)}`, `:${rel(RECIPIENTS_DOC_NAME)}`],
+        ctx.env,
+        hookIndex(project.gitRoot!, ctx.env),
+      )
+    : [];
   const text = staged ? (index[0]?.toString('utf8') ?? null) : readSecretsText(project);
   const docText = staged ? (index[1]?.toString('utf8') ?? null) : readIfExists(join(project.root, RECIPIENTS_DOC_NAME));
 
