@@ -2,10 +2,14 @@
 import { envOption, listOf } from './options.js';
 import { flag, str, type CommandSpec } from './command.js';
 import { verifyProject, type VerifyReport } from '../services/verify.js';
-import { json } from './table.js';
+import { json, table } from './table.js';
 import { readFileSync } from 'node:fs';
 import { HakoError } from '../core/errors.js';
 import { runMergeDriver } from '../services/merge.js';
+import { secretLog } from '../services/history.js';
+import { scanProject } from '../services/scan.js';
+import { assertEnvName, assertSecretName } from '../core/names.js';
+
 import { commandFor, gitSetup, resolveConflicts, textconv } from '../services/git-setup.js';
 
 function envsOf(args: Parameters<CommandSpec['run']>[1]): string[] | undefined {
@@ -165,6 +169,89 @@ export const gitCommands: CommandSpec[] = [
       ctx.io.stderr(
         `hako: resolved ${r.resolved} conflict${r.resolved === 1 ? '' : 's'}; ${r.remaining} left${r.remaining ? '' : ' (check with hako verify, then git add .hako/secrets.json)'}\n`,
       );
+    },
+  },
+  {
+    words: ['log'],
+    summary: 'who changed which secret, in which environment, when and in which commit (from git history)',
+    usage: 'hako log [NAME] [--env E] [--limit N] [--json]',
+    description:
+      'Lists additions, changes and removals of secrets, key rotations and recipient changes, newest first,\n' +
+      'with author, date and commit. Reads only git history: no key needed, never a value. With NAME, also\n' +
+      'the rotations and recipient changes of the environments that held it. Merge commits are left out.',
+    options: {
+      env: { ...envOption, help: 'only this environment' },
+      limit: { type: 'string', label: 'N', help: 'at most N entries' },
+      json: { type: 'boolean', help: 'machine-readable output' },
+    },
+    positionals: [0, 1],
+    examples: ['hako log STRIPE_KEY --env production', 'hako log --env staging --limit 20', 'hako log --json | jq ".[0]"'],
+    async run(ctx, args) {
+      const name = args.positionals[0];
+      if (name) assertSecretName(name);
+      const env = str(args, 'env');
+      if (env) assertEnvName(env);
+      const limitText = str(args, 'limit');
+      const limit = limitText === undefined ? undefined : Number(limitText);
+      if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
+        throw new HakoError('E_USAGE', '--limit needs a positive whole number', 'e.g. --limit 20');
+      const entries = secretLog(ctx, { name, env, limit });
+      if (flag(args, 'json')) {
+        ctx.io.stdout(json(entries));
+        return;
+      }
+      if (!entries.length) {
+        ctx.io.stderr('hako: no changes found in git history\n');
+        return;
+      }
+      const what = (e: (typeof entries)[number]) => `${e.kind}${e.detail ? ` (${e.detail})` : ''}`;
+      ctx.io.stdout(
+        table([
+          ['DATE', 'COMMIT', 'AUTHOR', 'ENV', 'NAME', 'CHANGE', 'SUBJECT'],
+          ...entries.map((e) => [
+            e.date.slice(0, 10),
+            e.commit.slice(0, 10),
+            `${e.author} <${e.email}>`,
+            e.env,
+            e.name ?? '-',
+            what(e),
+            e.subject.slice(0, 60),
+          ]),
+        ]),
+      );
+    },
+  },
+  {
+    words: ['scan'],
+    summary: 'search the working tree (or all history) for values of environments that open here, and plaintext secret files',
+    usage: 'hako scan [--history] [--env E]... [--json]',
+    description:
+      'Looks for every value of the environments whose key is on this machine, as it is and in the encoded\n' +
+      'forms output redaction knows (base64, base64url, hex, URL and JSON escaping), in the files of the\n' +
+      'working tree (tracked and not ignored), or with --history in every commit of every ref; and for\n' +
+      '.env-like files and SOPS files left unencrypted. Reports file, commit and secret name, never the\n' +
+      'value. Values shorter than 6 characters are not searched for. Exit 1 when something is found.',
+    options: {
+      history: { type: 'boolean', help: 'search every commit (git log -p --all) instead of the working tree' },
+      env: { ...envOption, help: 'only the values of this environment (repeatable)', multiple: true },
+      json: { type: 'boolean', help: 'machine-readable report' },
+    },
+    examples: ['hako scan', 'hako scan --history', 'hako scan --history --env production --json'],
+    async run(ctx, args) {
+      const r = await scanProject(ctx, { history: flag(args, 'history'), envs: envsOf(args) });
+      if (flag(args, 'json')) ctx.io.stdout(json(r));
+      else {
+        for (const u of r.unchecked) ctx.io.stderr(`hako: note: values of '${u.env}' not searched for: ${u.reason}\n`);
+        for (const f of r.findings) {
+          const where = `${f.commit ? `${f.commit.slice(0, 12)} ` : ''}${f.file}`;
+          ctx.io.stdout(f.kind === 'value' ? `${where}: value of ${f.name} ('${f.env}')\n` : `${where}: ${f.why}\n`);
+        }
+        const searched = r.commits ? `${r.commits} commits` : `${r.files} files`;
+        ctx.io.stderr(
+          `hako: scan: ${r.findings.length} finding${r.findings.length === 1 ? '' : 's'} in ${searched} (values of ${r.environments.length ? r.environments.join(', ') : 'no environment'})\n`,
+        );
+      }
+      return { code: r.findings.length ? 1 : 0 };
     },
   },
 ];
