@@ -92,7 +92,7 @@ export const EXIT_MEANINGS: Readonly<Record<ExitCode, string>> = {
   2: 'bad usage or input: unknown command or option, invalid name, a value that is not UTF-8, an agent request outside the protocol',
   3: 'no key: no source could open the environment (the message lists what was tried)',
   4: 'integrity: wrong key or passphrase, tampered value, a broken key chain, a key supplied for an environment that is not its key, bad or foreign key bundle, unsafe key file, a key the agent did not pin',
-  5: 'file format: unparsable file, unknown field, a file from a newer hako, passphrase parameters costlier than hako derives',
+  5: 'file format: unparsable file, unknown field, a file from a newer hako, passphrase parameters costlier than hako derives, unresolved merge conflicts (`hako git resolve`)',
   6: 'locked: another hako is writing the file, or a sealed package refuses passwords for a while after wrong ones',
   7: "trust: an environment's key changed without a proof this machine accepts, went back to a retired key, or cannot be checked here (`hako trust`)",
   70: 'internal error (a bug; `HAKO_DEBUG=1` shows details)',

@@ -62,8 +62,16 @@ interface Alternative {
   theirs: string[] | null;
 }
 
+/** The key an entry names. Its chain is compared apart: starting a chain (format 1 → 2) keeps the key. */
 function headerKey(r: EnvironmentRecord): string {
-  return JSON.stringify([r.keyId, r.check, r.chain, r.passphrase ?? null, r.sops ? [r.sops.path] : null]);
+  return JSON.stringify([r.keyId, r.check, r.passphrase ?? null, r.sops ? [r.sops.path] : null]);
+}
+
+/** The longer of two chains when one is a prefix of the other (same key, one side started its chain), else null. */
+function longerChain(a: string[], b: string[]): string[] | null {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return null;
+  return a.length >= b.length ? a : b;
 }
 
 function secretKey(r: EnvironmentRecord | undefined, name: string): string | null {
@@ -161,8 +169,18 @@ export function mergeSecretsFiles(base: SecretsFile | null, ours: SecretsFile, t
     const hO = O ? headerKey(O) : null;
     const hA = headerKey(A);
     const hB = headerKey(B);
-    if (hA === hB) {
-      out.environments.set(env, mergeSameKey(env, O, A, B, conflict));
+    const chain = hA === hB ? longerChain(A.chain, B.chain) : null;
+    if (hA === hB && chain) {
+      const merged = mergeSameKey(env, O, A, B, conflict);
+      merged.chain = [...chain];
+      out.environments.set(env, merged);
+    } else if (hA === hB) {
+      out.environments.set(env, cloneRecord(A));
+      conflict(
+        { kind: 'rotation', env, what: `environment '${env}' has different key chains on the two sides` },
+        envLines(env, A),
+        envLines(env, B),
+      );
     } else if (hA === hO || hB === hO) {
       const rotatedSide = hA === hO ? 'theirs' : 'ours';
       const R = rotatedSide === 'theirs' ? B : A;
