@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { HAKO_BIN, hakoEnv, REPO_ROOT } from './lib/tools.mjs';
 import { makeSecrets, tempRoot } from './lib/fixtures.mjs';
 import { hyperfine } from './lib/hyperfine.mjs';
-import { formatTable, ms, num, row } from './lib/report.mjs';
+import { formatTable, ms, row } from './lib/report.mjs';
 
 const ALL = ['verify', 'merge', 'scan'];
 const wanted = process.argv.slice(2);
@@ -91,7 +91,7 @@ try {
         what: 'hako verify, 1,000 secrets × 3 envs, 51 tracked files',
         hako: ms(r.verify.median),
         peer: ms(r['export-3'].median),
-        ratio: `${num(r.verify.median / r['export-3'].median)}×`,
+        ratio: r.verify.median / r['export-3'].median,
         note: 'peer: hako export ×3 (opens the same values)',
       }),
       row({
@@ -99,7 +99,7 @@ try {
         what: 'hako verify --staged (the pre-commit hook), same project',
         hako: ms(r['verify-staged'].median),
         peer: ms(r['export-3'].median),
-        ratio: `${num(r['verify-staged'].median / r['export-3'].median)}×`,
+        ratio: r['verify-staged'].median / r['export-3'].median,
       }),
     );
   }
@@ -151,7 +151,7 @@ try {
         what: 'merge driver, 1,000 secrets, 5+5 changes a side, no key',
         hako: ms(r.driver.median),
         peer: ms(r['merge-file'].median),
-        ratio: `${num(r.driver.median / r['merge-file'].median)}×`,
+        ratio: r.driver.median / r['merge-file'].median,
         note: 'peer: git merge-file on the same files',
       }),
       row({
@@ -159,7 +159,7 @@ try {
         what: 'merge driver, theirs rotated: 10 names re-encrypted',
         hako: ms(r['driver-carry'].median),
         peer: ms(r['merge-file'].median),
-        ratio: `${num(r['driver-carry'].median / r['merge-file'].median)}×`,
+        ratio: r['driver-carry'].median / r['merge-file'].median,
       }),
     );
   }
@@ -202,7 +202,7 @@ try {
         what: 'hako scan --history, 2,000 commits, 1,000 values × all forms',
         hako: ms(r.scan.median),
         peer: ms(r.grep.median),
-        ratio: `${num(r.scan.median / r.grep.median)}×`,
+        ratio: r.scan.median / r.grep.median,
         note: 'peer: git log -p --all | grep -F (one value)',
       }),
     );
