@@ -62,6 +62,8 @@ export function gitSetup(ctx: ServiceContext, opts: GitSetupOptions): GitSetupRe
     { key: 'merge.hako.name', value: 'hako secrets (three-way by environment and name)' },
     { key: 'merge.hako.driver', value: `${opts.command} git merge-driver %O %A %B %P` },
     { key: 'diff.hako.textconv', value: `${opts.command} git textconv` },
+    // git keeps each blob's converted text (refs/notes/textconv/hako), so a long `git log -p` runs hako once per version.
+    { key: 'diff.hako.cachetextconv', value: 'true' },
   ];
   for (const c of config) {
     const r = runGit(root, ['config', '--local', c.key, c.value], ctx.env);
