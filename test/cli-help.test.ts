@@ -1,8 +1,10 @@
 // Every command has help with examples; the main help lists them all.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runHako } from './helpers.js';
+import { runHako, hakoInProcessByDefault } from './helpers.js';
 import { COMMANDS } from '../src/cli/registry.js';
+
+hakoInProcessByDefault();
 
 test('hako --help lists every command', () => {
   const r = runHako(['--help']);

@@ -3,7 +3,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Project, runHako, tempDir, baseEnv, assertNoSecretIn } from './helpers.js';
+import { Project, runHako, tempDir, baseEnv, assertNoSecretIn, hakoInProcessByDefault } from './helpers.js';
+
+hakoInProcessByDefault();
 
 function expectRefusal(
   p: Project,

@@ -3,7 +3,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { git, Project } from './helpers.js';
+import { git, Project, hakoInProcessByDefault } from './helpers.js';
+
+hakoInProcessByDefault();
 
 function diffLines(dir: string): { added: number; removed: number } {
   const out = git(dir, 'diff', '--numstat', '--', '.hako/secrets.json').trim();

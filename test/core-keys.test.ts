@@ -3,7 +3,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Project, tempDir, assertNoSecretIn } from './helpers.js';
+import { Project, tempDir, assertNoSecretIn, hakoInProcessByDefault } from './helpers.js';
+
+hakoInProcessByDefault();
 
 function keyFiles(home: string): string[] {
   const dir = join(home, 'keys');

@@ -3,7 +3,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Project } from './helpers.js';
+import { Project, hakoInProcessByDefault } from './helpers.js';
+
+hakoInProcessByDefault();
 
 const VALUES: Record<string, string> = {
   UNICODE: 'héllo wörld — 日本語 🔑',

@@ -4,7 +4,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Project, HAKO_BIN } from './helpers.js';
+import { Project, HAKO_BIN, hakoInProcessByDefault } from './helpers.js';
+
+hakoInProcessByDefault();
 
 const TRICKY = { A: 'it\'s "quoted" $HOME `cmd` \\', B: 'line1\nline2', C: 'x=y # not a comment', D: '  spaced  ', E: 'ünïcödé' };
 

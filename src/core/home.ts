@@ -4,9 +4,10 @@ import { join } from 'node:path';
 
 export function hakoHome(env: NodeJS.ProcessEnv = process.env): string {
   if (env['HAKO_HOME']) return env['HAKO_HOME'];
-  if (process.platform === 'darwin') return join(homedir(), 'Library', 'Application Support', 'hako');
+  const home = env['HOME'] || homedir();
+  if (process.platform === 'darwin') return join(home, 'Library', 'Application Support', 'hako');
   const xdg = env['XDG_DATA_HOME'];
-  return join(xdg && xdg.startsWith('/') ? xdg : join(homedir(), '.local', 'share'), 'hako');
+  return join(xdg && xdg.startsWith('/') ? xdg : join(home, '.local', 'share'), 'hako');
 }
 
 export function keysDir(env: NodeJS.ProcessEnv = process.env): string {

@@ -25,9 +25,11 @@ import { wrapKeyForRecipient } from '../../src/core/keys/recipient-wrap.js';
 import { EnvironmentCipher } from '../../src/core/crypto/environment-cipher.js';
 import { join } from 'node:path';
 import { encodeSecretsFile, parseSecretsFile, type SecretsFile } from '../../src/core/formats/secrets-file.js';
-import { Project, runHako, tempDir } from '../helpers.js';
+import { Project, runHako, tempDir, hakoInProcessByDefault } from '../helpers.js';
 import { hakoInProcess, onlyHakoLines } from './in-process.js';
 import { cases, DEEP, recordArea } from './depth.js';
+
+hakoInProcessByDefault();
 
 const VALUES: Record<string, Record<string, string>> = {
   development: { DATABASE_URL: 'postgres://app:dev-pw-7f3@db/app', API_TOKEN: 'tok-dev-91c2e' },
@@ -339,7 +341,7 @@ describe('tamper matrix over a real file made by the CLI', () => {
         const base = parseSecretsFile(subject.original.toString('utf8'));
         for (const env of Object.keys(subject.values)) {
           const want = expected(model, base, env);
-          const r = runHako(['export', '--env', env, '--format', 'json'], { cwd: subject.project.dir, env: subject.runEnv });
+          const r = runHako(['export', '--env', env, '--format', 'json'], { cwd: subject.project.dir, env: subject.runEnv, process: true });
           if (!onlyHakoLines(r.stderr)) problems.push(`${m.label}: export ${env}: stderr is not only hako lines`);
           if (r.code === 0) {
             assertNoWrongValue(JSON.parse(r.stdout), env, m.label);
