@@ -25,6 +25,6 @@ test('every command has --help with usage and examples', () => {
 test('no arguments prints help and exits 2; --version prints the version', () => {
   const r = runHako([]);
   assert.equal(r.code, 2);
-  assert.match(r.stdout, /Usage: hako <command>/);
+  assert.match(r.stdout, /Usage: hako \[--env E\] <command>/);
   assert.match(runHako(['--version']).stdout, /^hako \d+\.\d+\.\d+\n$/);
 });

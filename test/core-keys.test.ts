@@ -99,8 +99,9 @@ test('with only HAKO_KEY (no key files) get works; several bundles may be given'
   assert.deepEqual(keyFiles(ci.HAKO_HOME), [], 'reading never writes key files');
   const ls = JSON.parse(p.ok(['env', 'ls', '--json'], { env: ci }).stdout);
   assert.deepEqual(
-    ls.map((e: { name: string; via: string }) => [e.name, e.via]),
+    ls.map((e: { env: string; via: string }) => [e.env, e.via]),
     [
+      ['development', null],
       ['production', 'bundle-env'],
       ['staging', 'bundle-env'],
     ],

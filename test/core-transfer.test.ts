@@ -31,6 +31,7 @@ test('dotenv, JSON and YAML imports land every value', async (t) => {
   assert.equal(p.get('INLINE'), 'value');
 
   writeFileSync(join(p.dir, 'b.json'), JSON.stringify({ PORT: 5432, DEBUG: false, NAME: 'json-value' }));
+  p.ok(['env', 'add', 'staging']);
   p.ok(['import', 'b.json', '--env', 'staging']);
   assert.equal(p.get('PORT', 'staging'), '5432');
   assert.equal(p.get('DEBUG', 'staging'), 'false');

@@ -93,7 +93,9 @@ export class Project {
     return r;
   }
 
+  /** Sets a value; an environment the project lacks is made first (hako env add), as a user would. */
   set(name: string, value: string, env?: string): void {
+    if (env && !(env in (this.json().environments ?? {}))) this.ok(['env', 'add', env]);
     this.ok(['set', name, ...(env ? ['--env', env] : [])], { input: `${value}\n` });
   }
 

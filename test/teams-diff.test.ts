@@ -19,6 +19,7 @@ test('one recipient more is one line of secrets.json and one row of recipients.m
   t.after(() => p.cleanup());
   const lines = Array.from({ length: 50 }, (_, i) => `SECRET_${String(i).padStart(2, '0')}=value-${i}-${'x'.repeat(i % 11)}`);
   writeFileSync(join(p.dir, 'seed.env'), lines.join('\n') + '\n');
+  p.ok(['env', 'add', 'production']);
   p.ok(['import', 'seed.env', '--env', 'production']);
   p.ok(['env', 'add', 'staging']);
   const m = machine(t, 'diff');

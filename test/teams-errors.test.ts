@@ -136,7 +136,7 @@ test('recipients rm: the last way in needs --force; unknown recipients and passp
   const r = p.ok(['recipients', 'rm', rec, '--env', 'production', '--force', '--json']);
   const out = JSON.parse(r.stdout);
   assert.deepEqual(out.rotate, ['A']);
-  assert.equal(out.remaining_recipients, 0);
+  assert.equal(out.recipients, 0);
   assert.ok(out.key_file && existsSync(out.key_file), 'with nobody left, this machine keeps the new key');
   assert.equal(p.get('A', 'production'), 'value-a-91');
   assert.equal(p.json().environments.production.recipients, undefined);
@@ -155,7 +155,7 @@ test('recipients rm: the last way in needs --force; unknown recipients and passp
       env: { ...pass, HAKO_NEW_PASSPHRASE: 'a new and long passphrase' },
     }).stdout,
   );
-  assert.equal(rot.remaining_recipients, 1);
+  assert.equal(rot.recipients, 1);
   assert.ok(p.json().environments.staging.passphrase, 'still a passphrase environment');
   const fresh = machine(t, 'fresh');
   assert.equal(

@@ -10,6 +10,9 @@ import { identityCommands } from '../commands/identity.js';
 import { typegenCommands } from '../commands/typegen.js';
 import { manifestCommands } from '../commands/manifest.js';
 import { runCommands } from '../commands/run.js';
+import { completionCommands } from '../commands/completion.js';
+import { versionCommands } from '../commands/version.js';
+import { doctorCommands } from '../commands/doctor.js';
 
 export const COMMANDS: readonly CommandSpec[] = [
   ...initCommands,
@@ -22,4 +25,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...recipientCommands,
   ...identityCommands,
   ...typegenCommands,
+  ...doctorCommands,
+  ...completionCommands,
+  ...versionCommands,
 ];

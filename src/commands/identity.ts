@@ -16,7 +16,7 @@ export const identityCommands: CommandSpec[] = [
       'serves sops and hako. Never overwrites a file; the file is mode 0600. Prints the public\n' +
       'recipient: send it to a teammate, who runs hako recipients add.',
     options: {
-      out: { type: 'string', label: 'PATH', help: 'write the identity here instead' },
+      out: { type: 'string', label: 'PATH', help: 'write the identity here instead', path: true },
       pq: { type: 'boolean', help: 'a post-quantum hybrid identity (age1pq1…; needs age >= 1.3 to use with the age CLI)' },
       json: jsonOption,
     },

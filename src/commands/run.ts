@@ -4,6 +4,7 @@ import { HakoError } from '../core/errors.js';
 import { defaultEnv } from '../services/secrets.js';
 import { DELIVERY_MODES, runWithSecrets, type DeliveryMode } from '../services/run.js';
 import { flag, str, type CommandContext, type CommandSpec } from './command.js';
+import { envOption } from './options.js';
 
 export const runCommands: CommandSpec[] = [
   {
@@ -22,8 +23,8 @@ export const runCommands: CommandSpec[] = [
       'hex, URL- and JSON-encoded forms become [REDACTED:NAME]. Signals are passed on; hako exits with\n' +
       'the code of the program, or dies of the signal that killed it. See docs/LAUNCHER.md.',
     options: {
-      env: { type: 'string', short: 'e', label: 'E', help: 'environment (default: $HAKO_ENV, else development)' },
-      via: { type: 'string', label: 'MODE', help: 'how values reach the program: env (default), fd3 or files' },
+      env: envOption,
+      via: { type: 'string', label: 'MODE', help: 'how values reach the program: env (default), fd3 or files', choices: DELIVERY_MODES },
       'no-redact': { type: 'boolean', help: "pass the program's output through unchanged (it gets hako's stdout/stderr)" },
     },
     stopAtPositional: true,

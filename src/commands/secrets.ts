@@ -14,11 +14,11 @@ export const secretCommands: CommandSpec[] = [
     usage: 'hako set NAME [--env E] [--from-file PATH]',
     description:
       'On a terminal the value is asked without echo; otherwise all of stdin is read and one trailing\n' +
-      'newline is stripped. Setting the same value again leaves the file unchanged. A missing\n' +
-      'environment is created with a random key.',
+      'newline is stripped. Setting the same value again leaves the file unchanged. The environment\n' +
+      'must exist (hako init makes the first one; hako env add NAME makes more).',
     options: {
       env: envOption,
-      'from-file': { type: 'string', label: 'PATH', help: 'read the value from a file (exact bytes)' },
+      'from-file': { type: 'string', label: 'PATH', help: 'read the value from a file (exact bytes)', path: true },
       json: { type: 'boolean', help: 'print what changed as JSON' },
     },
     positionals: [1, 1],
@@ -39,7 +39,7 @@ export const secretCommands: CommandSpec[] = [
       const env = defaultEnv(ctx, str(args, 'env'));
       const value = await readValue(ctx, name, str(args, 'from-file'));
       const r = await setSecrets(ctx, env, new Map([[name, value]]));
-      if (flag(args, 'json')) ctx.io.stdout(json({ env, name, changed: r.changed.length > 0, created_environment: r.createdEnvironment }));
+      if (flag(args, 'json')) ctx.io.stdout(json({ env, name, changed: r.changed.length > 0 }));
       else
         ctx.io.stderr(
           r.changed.length ? `hako: set ${name} in '${env}'\n` : `hako: ${name} in '${env}' already has this value; nothing changed\n`,
@@ -100,10 +100,11 @@ export const secretCommands: CommandSpec[] = [
         ctx.io.stdout(
           json({
             environments: l.environments.map((e) => ({
-              name: e.name,
+              env: e.name,
               key_id: e.keyId,
               opens: e.access.opens,
               via: e.access.opens ? e.access.kind : null,
+              source: e.access.opens ? e.access.label : null,
             })),
             secrets: l.names.map((n) => ({ name: n.name, environments: n.present, declared: n.declared, required: n.required })),
           }),

@@ -16,7 +16,7 @@ export const transferCommands: CommandSpec[] = [
       'The format comes from the extension (.json, .yaml/.yml, else dotenv) or --format. All values\nland in one write, or none do. Values equal to the stored ones keep their ciphertext.',
     options: {
       env: envOption,
-      format: { type: 'string', label: 'F', help: 'dotenv, json or yaml' },
+      format: { type: 'string', label: 'F', help: 'dotenv, json or yaml', choices: ['dotenv', 'json', 'yaml'] },
       json: { type: 'boolean', help: 'print what changed as JSON' },
     },
     positionals: [1, 1],
@@ -24,8 +24,7 @@ export const transferCommands: CommandSpec[] = [
     async run(ctx, args) {
       const env = defaultEnv(ctx, str(args, 'env'));
       const r = await importFile(ctx, env, args.positionals[0]!, str(args, 'format'));
-      if (flag(args, 'json'))
-        ctx.io.stdout(json({ env, changed: r.changed, unchanged: r.unchanged, created_environment: r.createdEnvironment }));
+      if (flag(args, 'json')) ctx.io.stdout(json({ env, changed: r.changed, unchanged: r.unchanged }));
       else ctx.io.stderr(`hako: imported into '${env}': ${r.changed.length} changed, ${r.unchanged.length} unchanged\n`);
     },
   },
@@ -34,7 +33,10 @@ export const transferCommands: CommandSpec[] = [
     summary: 'print every value of an environment as dotenv, shell or JSON',
     usage: 'hako export [--env E] [--format dotenv|shell|json]',
     description: "`--format shell` prints `export NAME='value'` lines that are safe to eval (e.g. in .envrc).",
-    options: { env: envOption, format: { type: 'string', label: 'F', help: 'dotenv (default), shell or json' } },
+    options: {
+      env: envOption,
+      format: { type: 'string', label: 'F', help: 'dotenv (default), shell or json', choices: ['dotenv', 'shell', 'json'] },
+    },
     examples: [
       'hako export --env staging > .env.staging',
       'eval "$(hako export --format shell)"   # in .envrc',

@@ -139,11 +139,33 @@ export interface Rotation {
  * New key and key id for `env`; with `passphrase` the new key derives from it, otherwise it
  * is random. Every value is re-encrypted; every recipient gets the new key.
  */
-export async function rotateKey(ctx: ServiceContext, env: string, passphrase?: string): Promise<Rotation> {
+export interface RotateOptions {
+  /** Derive the new key from this (new) passphrase. */
+  passphrase?: string;
+  /** Switch a passphrase environment to a random key: asked for explicitly, never by omission. */
+  random?: boolean;
+}
+
+/**
+ * Replaces the key of an environment and re-encrypts every value. A passphrase environment
+ * needs a new passphrase or `random: true`: leaving both out is refused, so neither the CLI
+ * nor a library caller turns a team's passphrase environment into a random key by accident.
+ */
+export async function rotateKey(ctx: ServiceContext, env: string, opts: RotateOptions = {}): Promise<Rotation> {
   assertEnvName(env);
+  const { passphrase, random } = opts;
+  if (passphrase !== undefined && random)
+    throw new HakoError('E_USAGE', 'a new passphrase and a random key exclude each other', 'give --passphrase or --random, not both');
   const project = findProject(ctx.cwd);
   const file = loadSecretsFile(project);
   const before = requireEnvironment(file, env);
+  if (before.passphrase && passphrase === undefined && !random) {
+    throw new HakoError(
+      'E_USAGE',
+      `environment '${env}' uses a passphrase`,
+      'give --passphrase to derive the new key from a new passphrase, or --random to switch to a random key',
+    );
+  }
   const old = await openEnvironment(ctx, file, env);
   const made = await makeEnvironment(ctx, env, passphrase, before.passphrase); // key file first: never a lost key
   const next: NextKey = { keyId: made.record.keyId, key: made.key };

@@ -7,7 +7,6 @@ import { HakoError } from '../core/errors.js';
 import { assertEnvName, assertSecretName } from '../core/names.js';
 import { EnvironmentCipher } from '../core/crypto/environment-cipher.js';
 import type { EnvironmentRecord, SecretsFile } from '../core/formats/secrets-file.js';
-import { makeEnvironment } from './environments.js';
 import { findProject, loadSecretsFile, openEnvironment, requireEnvironment, updateSecretsFile, type Project } from './project.js';
 import type { ServiceContext } from './context.js';
 import { probeAccess, type Access } from './environments.js';
@@ -59,7 +58,6 @@ export function assertStorable(value: string, name: string): void {
 
 export interface SetResult {
   env: string;
-  createdEnvironment: boolean;
   changed: string[];
   unchanged: string[];
   removed: string[];
@@ -67,6 +65,8 @@ export interface SetResult {
 
 /**
  * Sets several values in one environment in one write (and removes `remove`, for edit).
+ * The environment must exist: only `hako init` and `hako env add` create environments, so a
+ * mistyped `--env` is refused (with the nearest name) instead of silently getting a new key.
  * The key is resolved before the lock is taken, so a passphrase prompt never holds it.
  */
 export async function setSecrets(
@@ -81,20 +81,11 @@ export async function setSecrets(
     assertSecretName(name);
     assertStorable(value, name);
   }
-  let cipher = await cipherIfExists(ctx, loadSecretsFile(project), env);
+  let cipher = (await openEnvironment(ctx, loadSecretsFile(project), env)).cipher;
   const { result } = await updateSecretsFile(ctx, project, async (file) => {
-    let created = false;
-    let record = file.environments.get(env);
-    if (!record) {
-      const made = await makeEnvironment(ctx, env);
-      record = made.record;
-      file.environments.set(env, record);
-      cipher = new EnvironmentCipher(env, record.keyId, made.key);
-      created = true;
-    } else if (!cipher || cipher.keyId !== record.keyId) {
-      cipher = (await openEnvironment(ctx, file, env)).cipher; // created or rotated meanwhile
-    }
-    const out: SetResult = { env, createdEnvironment: created, changed: [], unchanged: [], removed: [] };
+    const record = requireEnvironment(file, env); // removed meanwhile: refused
+    if (cipher.keyId !== record.keyId) cipher = (await openEnvironment(ctx, file, env)).cipher; // rotated meanwhile
+    const out: SetResult = { env, changed: [], unchanged: [], removed: [] };
     for (const [name, value] of values) {
       const old = record.secrets.get(name);
       if (old !== undefined && sameValue(cipher, name, old, value)) {
@@ -107,12 +98,7 @@ export async function setSecrets(
     for (const name of remove) if (record.secrets.delete(name)) out.removed.push(name);
     return out;
   });
-  if (result.createdEnvironment) ctx.notice(`created environment '${env}' with a new random key`);
   return result;
-}
-
-async function cipherIfExists(ctx: ServiceContext, file: SecretsFile, env: string): Promise<EnvironmentCipher | undefined> {
-  return file.environments.has(env) ? (await openEnvironment(ctx, file, env)).cipher : undefined;
 }
 
 /** True when the stored token opens to exactly `value`; a token that fails to open is replaced. */

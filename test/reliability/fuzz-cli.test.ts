@@ -179,6 +179,7 @@ describe('import → export round trips through the CLI', () => {
       let refused = 0;
       const d = await fc.check(
         fc.asyncProperty(values, async (m) => {
+          await hakoInProcess(['env', 'add', 'roundtrip'], { cwd: p.dir, env: p.env }); // exit 1 when a refused case left it
           const before = readFileSync(join(p.dir, '.hako', 'secrets.json'), 'utf8');
           writeFileSync(file, f.encode(m), 'utf8');
           const imp = await hakoInProcess(['import', file, '--env', 'roundtrip'], { cwd: p.dir, env: p.env });

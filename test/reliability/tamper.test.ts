@@ -375,6 +375,7 @@ describe('tamper matrix with age-recipient access (no key files: the identity is
 
   before(async () => {
     const project = new Project();
+    if (!('development' in R_VALUES)) project.ok(['env', 'rm', 'development', '--yes']); // only the environments below
     for (const [env, values] of Object.entries(R_VALUES)) for (const [name, value] of Object.entries(values)) project.set(name, value, env);
     identity = await generateX25519Identity();
     const recipient = await identityToRecipient(identity);

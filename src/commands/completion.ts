@@ -1,0 +1,336 @@
+/**
+ * hako completion bash|zsh|fish: shell completion generated from the command table, so a
+ * new command or option completes without anyone editing a script. `hako completion envs`
+ * prints the environment names of the project here (names only, no key needed); the scripts
+ * call it to complete --env.
+ */
+import { HakoError } from '../core/errors.js';
+import { findProject, loadSecretsFile } from '../services/project.js';
+import type { CommandContext, CommandSpec, OptionSpec } from './command.js';
+
+export const SHELLS = ['bash', 'zsh', 'fish'] as const;
+
+interface Table {
+  /** First words, in help order (commands and groups). */
+  top: { word: string; summary: string }[];
+  /** Group word → its subcommands. */
+  groups: Map<string, { word: string; summary: string }[]>;
+  /** "key export" → its options. */
+  leaves: Map<string, [string, OptionSpec][]>;
+  /** Every option (long and short) that takes a value, in any command. */
+  valued: string[];
+}
+
+function tableOf(specs: readonly CommandSpec[]): Table {
+  const top: Table['top'] = [];
+  const groups: Table['groups'] = new Map();
+  const leaves: Table['leaves'] = new Map();
+  const valued = new Set<string>(['--env', '-e']);
+  for (const s of specs) {
+    const [first, second] = s.words as [string, string | undefined];
+    if (second === undefined) top.push({ word: first, summary: s.summary });
+    else {
+      if (!groups.has(first)) {
+        groups.set(first, []);
+        top.push({ word: first, summary: `${first} subcommands` });
+      }
+      groups.get(first)!.push({ word: second, summary: s.summary });
+    }
+    leaves.set(s.words.join(' '), Object.entries(s.options));
+    for (const [name, o] of Object.entries(s.options)) {
+      if (o.type !== 'string') continue;
+      valued.add(`--${name}`);
+      if (o.short) valued.add(`-${o.short}`);
+    }
+  }
+  return { top, groups, leaves, valued: [...valued].sort() };
+}
+
+function optionWords(opts: [string, OptionSpec][]): string[] {
+  const out: string[] = [];
+  for (const [name, o] of opts) {
+    out.push(`--${name}`);
+    if (o.short) out.push(`-${o.short}`);
+  }
+  return [...out, '--help'];
+}
+
+/** Single-quoted for sh-like shells. */
+function q(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+function valueCases(t: Table, shell: 'bash' | 'zsh'): string[] {
+  // --env completes environment names; path options complete files; choices complete their values.
+  const lines: string[] = [];
+  const byWord = new Map<string, string>();
+  for (const [cmd, opts] of t.leaves) {
+    for (const [name, o] of opts) {
+      if (o.type !== 'string' || name === 'env') continue;
+      const words = [`--${name}`, ...(o.short ? [`-${o.short}`] : [])];
+      const action = o.choices ? `choices:${o.choices.join(' ')}` : o.path ? 'files' : 'none';
+      for (const w of words) byWord.set(`${cmd}\t${w}`, action);
+    }
+  }
+  for (const [key, action] of [...byWord].sort()) {
+    const [cmd, word] = key.split('\t') as [string, string];
+    const body =
+      action === 'files'
+        ? shell === 'bash'
+          ? 'COMPREPLY=($(compgen -f -- "$cur"))'
+          : '_files'
+        : action.startsWith('choices:')
+          ? shell === 'bash'
+            ? `COMPREPLY=($(compgen -W ${q(action.slice(8))} -- "$cur"))`
+            : `compadd -- ${action.slice(8)}`
+          : shell === 'bash'
+            ? 'COMPREPLY=()'
+            : ':';
+    lines.push(`    ${q(`${cmd}|${word}`)}) ${body}; return ;;`);
+  }
+  return lines;
+}
+
+function bash(t: Table): string {
+  const leafCases = [...t.leaves].map(([cmd, opts]) => `    ${q(cmd)}) words=${q(optionWords(opts).join(' '))} ;;`);
+  const groupCases = [...t.groups].map(([g, subs]) => `    ${q(g)}) words=${q(subs.map((s) => s.word).join(' '))} ;;`);
+  return `# hako completion for bash, generated from hako's command table by \`hako completion bash\`.
+# Load it with: source <(hako completion bash)   (or save it in ~/.local/share/bash-completion/completions/hako)
+_hako_cmd_of() {
+  # The command named by the words so far: "key export", "get", "key" (a group), or "".
+  local -a p=("$@")
+  local two="\${p[0]} \${p[1]}"
+  case "$two" in
+${[...t.leaves.keys()]
+  .filter((c) => c.includes(' '))
+  .map((c) => `    ${q(c)}) echo "$two"; return ;;`)
+  .join('\n')}
+  esac
+  case "\${p[0]}" in
+${[...t.leaves.keys()]
+  .filter((c) => !c.includes(' '))
+  .map((c) => `    ${q(c)}) echo "\${p[0]}"; return ;;`)
+  .join('\n')}
+${[...t.groups.keys()].map((g) => `    ${q(g)}) [ \${#p[@]} -eq 1 ] && echo ${q(g)}; return ;;`).join('\n')}
+  esac
+}
+
+_hako() {
+  local cur="\${COMP_WORDS[COMP_CWORD]}" prev=""
+  [ "$COMP_CWORD" -gt 0 ] && prev="\${COMP_WORDS[COMP_CWORD-1]}"
+  local -a path=()
+  local i=1 skip=0 w
+  while [ $i -lt $COMP_CWORD ]; do
+    w="\${COMP_WORDS[i]}"
+    if [ $skip = 1 ]; then
+      skip=0
+    elif [ "$w" = "--" ]; then
+      COMPREPLY=(); return   # the program of hako run: the shell's own completion
+    else
+      case "$w" in
+        ${t.valued.join('|')}) skip=1 ;;
+        -*) ;;
+        *) path+=("$w") ;;
+      esac
+    fi
+    i=$((i + 1))
+  done
+  local cmd
+  cmd="$(_hako_cmd_of "\${path[@]}")"
+  if [ "$prev" = "--env" ] || [ "$prev" = "-e" ]; then
+    COMPREPLY=($(compgen -W "$(hako completion envs 2>/dev/null)" -- "$cur"))
+    return
+  fi
+  case "$cmd|$prev" in
+${valueCases(t, 'bash').join('\n')}
+  esac
+  local words=""
+  if [ \${#path[@]} -eq 0 ]; then
+    words=${q([...t.top.map((x) => x.word), '--env', '--help', '--version'].join(' '))}
+  else
+    case "$cmd" in
+${groupCases.join('\n')}
+${leafCases.join('\n')}
+    esac
+    if [ "$cmd" = "run" ] && [ \${#path[@]} -gt 1 ]; then COMPREPLY=(); return; fi
+  fi
+  COMPREPLY=($(compgen -W "$words" -- "$cur"))
+}
+complete -o default -F _hako hako
+`;
+}
+
+function zsh(t: Table): string {
+  const zq = (s: string) => q(s.replace(/:/g, '\\:'));
+  const describe = (items: { word: string; summary: string }[]) => items.map((i) => zq(`${i.word}:${i.summary}`)).join(' ');
+  return `#compdef hako
+# hako completion for zsh, generated from hako's command table by \`hako completion zsh\`.
+# Load it with: source <(hako completion zsh)   (after compinit), or save it as _hako in your $fpath.
+_hako() {
+  local -a path_words
+  local i=2 skip=0 w
+  while (( i < CURRENT )); do
+    w=\${words[i]}
+    if (( skip )); then
+      skip=0
+    elif [[ $w == -- ]]; then
+      _normal; return
+    else
+      case $w in
+        (${t.valued.join('|')}) skip=1 ;;
+        (-*) ;;
+        (*) path_words+=("$w") ;;
+      esac
+    fi
+    (( i++ ))
+  done
+  local prev=\${words[CURRENT-1]} cmd=""
+  local two="\${path_words[1]} \${path_words[2]}"
+  case $two in
+${[...t.leaves.keys()]
+  .filter((c) => c.includes(' '))
+  .map((c) => `    (${q(c)}) cmd=$two ;;`)
+  .join('\n')}
+  esac
+  if [[ -z $cmd ]]; then
+    case \${path_words[1]} in
+${[...t.leaves.keys()]
+  .filter((c) => !c.includes(' '))
+  .map((c) => `      (${q(c)}) cmd=\${path_words[1]} ;;`)
+  .join('\n')}
+${[...t.groups.keys()].map((g) => `      (${q(g)}) (( \${#path_words} == 1 )) && cmd=${q(g)} ;;`).join('\n')}
+    esac
+  fi
+  if [[ $prev == --env || $prev == -e ]]; then
+    compadd -- \${(f)"$(hako completion envs 2>/dev/null)"}
+    return
+  fi
+  case "$cmd|$prev" in
+${valueCases(t, 'zsh').join('\n')}
+  esac
+  if (( \${#path_words} == 0 )); then
+    local -a cmds=(${describe(t.top)})
+    _describe 'command' cmds
+    compadd -- --env --help --version
+    return
+  fi
+  case $cmd in
+${[...t.groups].map(([g, subs]) => `    (${q(g)}) local -a subs=(${describe(subs)}); _describe 'subcommand' subs ;;`).join('\n')}
+${[...t.leaves].map(([cmd, opts]) => `    (${q(cmd)}) compadd -- ${optionWords(opts).join(' ')} ;;`).join('\n')}
+  esac
+}
+if (( $+functions[compdef] )); then compdef _hako hako; fi
+`;
+}
+
+function fish(t: Table): string {
+  const fq = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  const lines = [
+    `# hako completion for fish, generated from hako's command table by \`hako completion fish\`.`,
+    '# Load it with: hako completion fish | source   (or save it as ~/.config/fish/completions/hako.fish)',
+    'function __hako_cmd',
+    '    set -l toks (commandline -opc)',
+    '    set -e toks[1]',
+    '    set -l p',
+    '    set -l skip 0',
+    '    for w in $toks',
+    '        if test $skip = 1',
+    '            set skip 0',
+    '            continue',
+    '        end',
+    '        switch $w',
+    `            case ${t.valued.map(fq).join(' ')}`,
+    '                set skip 1',
+    "            case '-*'",
+    "            case '*'",
+    '                set p $p $w',
+    '        end',
+    '    end',
+    '    if test (count $p) -ge 2',
+    '        and contains -- "$p[1] $p[2]" ' +
+      [...t.leaves.keys()]
+        .filter((c) => c.includes(' '))
+        .map(fq)
+        .join(' '),
+    '        echo "$p[1] $p[2]"',
+    '    else if test (count $p) -ge 1',
+    '        and contains -- $p[1] ' +
+      [...t.leaves.keys()]
+        .filter((c) => !c.includes(' '))
+        .map(fq)
+        .join(' '),
+    '        echo $p[1]',
+    '    else if test (count $p) -eq 1',
+    `        and contains -- $p[1] ${[...t.groups.keys()].map(fq).join(' ')}`,
+    '        echo $p[1]',
+    '    else if test (count $p) -gt 0',
+    "        echo '?'",
+    '    end',
+    'end',
+    'function __hako_is',
+    '    set -l c (__hako_cmd)',
+    '    test "$c" = "$argv[1]"',
+    'end',
+    'complete -c hako -f',
+    "complete -c hako -n '__hako_is \"\"' -l env -s e -x -a '(hako completion envs 2>/dev/null)' -d 'environment'",
+    "complete -c hako -n '__hako_is \"\"' -l help -d 'show help'",
+    "complete -c hako -n '__hako_is \"\"' -l version -s v -d 'show the version'",
+  ];
+  for (const { word, summary } of t.top) lines.push(`complete -c hako -n '__hako_is ""' -a ${fq(word)} -d ${fq(summary)}`);
+  for (const [g, subs] of t.groups) {
+    for (const { word, summary } of subs) lines.push(`complete -c hako -n ${fq(`__hako_is ${g}`)} -a ${fq(word)} -d ${fq(summary)}`);
+  }
+  for (const [cmd, opts] of t.leaves) {
+    const cond = fq(`__hako_is '${cmd}'`.replace(/'/g, '"'));
+    for (const [name, o] of opts) {
+      let line = `complete -c hako -n ${cond} -l ${name}${o.short ? ` -s ${o.short}` : ''}`;
+      if (o.type === 'string') {
+        if (name === 'env') line += " -x -a '(hako completion envs 2>/dev/null)'";
+        else if (o.choices) line += ` -x -a ${fq(o.choices.join(' '))}`;
+        else if (o.path) line += ' -r -F';
+        else line += ' -x';
+      }
+      lines.push(`${line} -d ${fq(o.help)}`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export function completionScript(shell: (typeof SHELLS)[number], specs: readonly CommandSpec[]): string {
+  const t = tableOf(specs);
+  return shell === 'bash' ? bash(t) : shell === 'zsh' ? zsh(t) : fish(t);
+}
+
+export const completionCommands: CommandSpec[] = [
+  {
+    words: ['completion'],
+    summary: 'print shell completion for bash, zsh or fish (generated from the command table)',
+    usage: 'hako completion bash|zsh|fish',
+    description:
+      'Prints a completion script for the shell: commands, subcommands, options, their fixed values,\n' +
+      "and the project's environment names after --env (from `hako completion envs`, which reads\n" +
+      'names only and needs no key).',
+    options: {},
+    positionals: [1, 1],
+    examples: [
+      'source <(hako completion bash)                        # in ~/.bashrc',
+      'hako completion zsh > "${fpath[1]}/_hako"             # zsh, then restart it',
+      'hako completion fish > ~/.config/fish/completions/hako.fish',
+    ],
+    async run(ctx: CommandContext, args) {
+      const what = args.positionals[0]!;
+      if (what === 'envs') {
+        try {
+          for (const name of loadSecretsFile(findProject(ctx.cwd)).environments.keys()) ctx.io.stdout(`${name}\n`);
+        } catch {
+          // Completion never complains: outside a project there is nothing to offer.
+        }
+        return;
+      }
+      if (!(SHELLS as readonly string[]).includes(what)) {
+        throw new HakoError('E_USAGE', `no completion for '${what.slice(0, 20)}'`, `one of: ${SHELLS.join(', ')}`);
+      }
+      ctx.io.stdout(completionScript(what as (typeof SHELLS)[number], ctx.commands ?? []));
+    },
+  },
+];

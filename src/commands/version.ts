@@ -1,0 +1,18 @@
+/** hako version (also `hako --version` and `-v`). */
+import type { CommandSpec } from './command.js';
+
+/** The package version; test/cli-manners.test.ts checks it equals package.json's. */
+export const VERSION = '0.1.0';
+
+export const versionCommands: CommandSpec[] = [
+  {
+    words: ['version'],
+    summary: 'print the version of hako (also: hako --version, hako -v)',
+    usage: 'hako version',
+    options: {},
+    examples: ['hako version', 'hako --version'],
+    async run(ctx) {
+      ctx.io.stdout(`hako ${VERSION}\n`);
+    },
+  },
+];
