@@ -53,6 +53,8 @@ export interface CommandSpec {
   options: Record<string, OptionSpec>;
   /** Positional arguments allowed before `--`: [min, max]. */
   positionals?: [number, number];
+  /** The fixed values of its positional argument, when there are (shell completion offers them). */
+  choices?: readonly string[];
   /** Options stop at the first positional (for commands that run other commands). */
   stopAtPositional?: boolean;
   examples: string[];

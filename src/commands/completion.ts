@@ -17,6 +17,8 @@ interface Table {
   groups: Map<string, { word: string; summary: string }[]>;
   /** "key export" → its options. */
   leaves: Map<string, [string, OptionSpec][]>;
+  /** "completion" → the fixed values of its argument. */
+  choices: Map<string, readonly string[]>;
   /** Every option (long and short) that takes a value, in any command. */
   valued: string[];
 }
@@ -25,6 +27,7 @@ function tableOf(specs: readonly CommandSpec[]): Table {
   const top: Table['top'] = [];
   const groups: Table['groups'] = new Map();
   const leaves: Table['leaves'] = new Map();
+  const choices: Table['choices'] = new Map();
   const valued = new Set<string>(['--env', '-e']);
   for (const s of specs) {
     const [first, second] = s.words as [string, string | undefined];
@@ -37,13 +40,14 @@ function tableOf(specs: readonly CommandSpec[]): Table {
       groups.get(first)!.push({ word: second, summary: s.summary });
     }
     leaves.set(s.words.join(' '), Object.entries(s.options));
+    if (s.choices) choices.set(s.words.join(' '), s.choices);
     for (const [name, o] of Object.entries(s.options)) {
       if (o.type !== 'string') continue;
       valued.add(`--${name}`);
       if (o.short) valued.add(`-${o.short}`);
     }
   }
-  return { top, groups, leaves, valued: [...valued].sort() };
+  return { top, groups, leaves, choices, valued: [...valued].sort() };
 }
 
 function optionWords(opts: [string, OptionSpec][]): string[] {
@@ -92,7 +96,9 @@ function valueCases(t: Table, shell: 'bash' | 'zsh'): string[] {
 }
 
 function bash(t: Table): string {
-  const leafCases = [...t.leaves].map(([cmd, opts]) => `    ${q(cmd)}) words=${q(optionWords(opts).join(' '))} ;;`);
+  const leafCases = [...t.leaves].map(
+    ([cmd, opts]) => `    ${q(cmd)}) words=${q([...(t.choices.get(cmd) ?? []), ...optionWords(opts)].join(' '))} ;;`,
+  );
   const groupCases = [...t.groups].map(([g, subs]) => `    ${q(g)}) words=${q(subs.map((s) => s.word).join(' '))} ;;`);
   return `# hako completion for bash, generated from hako's command table by \`hako completion bash\`.
 # Load it with: source <(hako completion bash)   (or save it in ~/.local/share/bash-completion/completions/hako)
@@ -161,8 +167,9 @@ complete -o default -F _hako hako
 }
 
 function zsh(t: Table): string {
-  const zq = (s: string) => q(s.replace(/:/g, '\\:'));
-  const describe = (items: { word: string; summary: string }[]) => items.map((i) => zq(`${i.word}:${i.summary}`)).join(' ');
+  // _describe splits "word:description" at the first colon not escaped by a backslash.
+  const describe = (items: { word: string; summary: string }[]) =>
+    items.map((i) => q(`${i.word.replace(/:/g, '\\:')}:${i.summary}`)).join(' ');
   return `#compdef hako
 # hako completion for zsh, generated from hako's command table by \`hako completion zsh\`.
 # Load it with: source <(hako completion zsh)   (after compinit), or save it as _hako in your $fpath.
@@ -216,7 +223,7 @@ ${valueCases(t, 'zsh').join('\n')}
   fi
   case $cmd in
 ${[...t.groups].map(([g, subs]) => `    (${q(g)}) local -a subs=(${describe(subs)}); _describe 'subcommand' subs ;;`).join('\n')}
-${[...t.leaves].map(([cmd, opts]) => `    (${q(cmd)}) compadd -- ${optionWords(opts).join(' ')} ;;`).join('\n')}
+${[...t.leaves].map(([cmd, opts]) => `    (${q(cmd)}) compadd -- ${[...(t.choices.get(cmd) ?? []), ...optionWords(opts)].join(' ')} ;;`).join('\n')}
   esac
 }
 if (( $+functions[compdef] )); then compdef _hako hako; fi
@@ -282,6 +289,8 @@ function fish(t: Table): string {
   }
   for (const [cmd, opts] of t.leaves) {
     const cond = fq(`__hako_is '${cmd}'`.replace(/'/g, '"'));
+    const fixed = t.choices.get(cmd);
+    if (fixed) lines.push(`complete -c hako -n ${cond} -a ${fq(fixed.join(' '))}`);
     for (const [name, o] of opts) {
       let line = `complete -c hako -n ${cond} -l ${name}${o.short ? ` -s ${o.short}` : ''}`;
       if (o.type === 'string') {
@@ -312,6 +321,7 @@ export const completionCommands: CommandSpec[] = [
       'names only and needs no key).',
     options: {},
     positionals: [1, 1],
+    choices: SHELLS,
     examples: [
       'source <(hako completion bash)                        # in ~/.bashrc',
       'hako completion zsh > "${fpath[1]}/_hako"             # zsh, then restart it',

@@ -69,7 +69,7 @@ export async function removeEnvironment(ctx: ServiceContext, name: string): Prom
   return result;
 }
 
-export type Access = { opens: true; kind: KeySourceKind; label: string } | { opens: false; code: string; reason: string };
+export type Access = { opens: true; kind: KeySourceKind; label: string } | { opens: false; code: string; reason: string; hint?: string };
 
 /** Whether this machine can open an environment, without prompting anyone. */
 export async function probeAccess(ctx: ServiceContext, file: SecretsFile, env: string): Promise<Access> {
@@ -78,7 +78,13 @@ export async function probeAccess(ctx: ServiceContext, file: SecretsFile, env: s
     const opened = await resolveKey(keyTarget(env, requireEnvironment(file, env)), keySourcesFor(quiet));
     return { opens: true, kind: opened.kind, label: opened.label };
   } catch (err) {
-    if (isHakoError(err)) return { opens: false, code: err.code, reason: err.code === 'E_NO_KEY' ? 'no key on this machine' : err.message };
+    if (isHakoError(err))
+      return {
+        opens: false,
+        code: err.code,
+        reason: err.code === 'E_NO_KEY' ? 'no key on this machine' : err.message,
+        ...(err.hint ? { hint: err.hint } : {}),
+      };
     throw err;
   }
 }
