@@ -74,7 +74,12 @@ test('global options may come before the command', (t) => {
 });
 
 test('unknown options and missing values are said in hako words, with balanced quotes', () => {
-  refused(runHako(['get', 'X', '--frob']), 2, /^hako: error: unknown option --frob for hako get$/, /its options: --env, --no-newline, --json/);
+  refused(
+    runHako(['get', 'X', '--frob']),
+    2,
+    /^hako: error: unknown option --frob for hako get$/,
+    /its options: --env, --no-newline, --json/,
+  );
   refused(runHako(['get', 'X', '--envv', 'prod']), 2, /unknown option --envv for hako get/, /did you mean --env\?/);
   refused(runHako(['get', 'X', '-z']), 2, /unknown option -z for hako get/);
   refused(runHako(['get', 'X', '--json=yes']), 2, /option --json takes no value/);
@@ -105,7 +110,12 @@ test('HAKO_HOME must be absolute and outside the repository: key files never lan
     /HAKO_HOME must be an absolute path \(it is "keys-here"\)/,
     /absolute path outside any repository/,
   );
-  refused(p.run(['env', 'add', 'staging'], { env: { HAKO_HOME: '~/.hako' } }), 2, /HAKO_HOME must be an absolute path/, /does not expand ~/);
+  refused(
+    p.run(['env', 'add', 'staging'], { env: { HAKO_HOME: '~/.hako' } }),
+    2,
+    /HAKO_HOME must be an absolute path/,
+    /does not expand ~/,
+  );
   refused(
     p.run(['env', 'add', 'staging'], { env: { HAKO_HOME: join(p.dir, 'keys') } }),
     2,
@@ -144,7 +154,12 @@ test('an unusable HAKO_HOME is a clear error with a fix, not an internal error',
   else {
     mkdirSync(readOnly, { mode: 0o500 });
   }
-  refused(p.run(['env', 'add', 'staging'], { env: { HAKO_HOME: readOnly } }), 1, /HAKO_HOME \(.*\) is not writable \(E[A-Z]+\)/, /writable/);
+  refused(
+    p.run(['env', 'add', 'staging'], { env: { HAKO_HOME: readOnly } }),
+    1,
+    /HAKO_HOME \(.*\) is not writable \(E[A-Z]+\)/,
+    /writable/,
+  );
   assert.equal(p.json().environments.staging, undefined, 'no environment without its key file');
   // Reading through a file where the folder should be: the key source is broken, said so.
   refused(p.run(['export'], { env: { HAKO_HOME: file } }), 1, /a folder on its path is a file/, /HAKO_HOME/);
@@ -201,15 +216,19 @@ test('init writes its first environment and what git needs; nothing of HAKO_HOME
   const r = p.ok(['init']);
   assert.match(r.stderr, /created environment 'development' \(key id [0-9a-f]{16}\); key file /);
   assert.match(r.stderr, /wrote \.hako\/\.gitattributes/);
-  assert.equal(readFileSync(join(p.dir, '.hako', '.gitattributes'), 'utf8'), '# hako: exact bytes, no line-ending conversion\nsecrets.json -text\n');
+  assert.equal(
+    readFileSync(join(p.dir, '.hako', '.gitattributes'), 'utf8'),
+    '# hako: exact bytes, no line-ending conversion\nsecrets.json -text\n',
+  );
   assert.match(git(p.dir, 'check-attr', 'text', '--', '.hako/secrets.json'), /text: unset/);
   // A lock or temp file left by a killed writer is ignored by git.
   writeFileSync(join(p.dir, '.hako', 'secrets.json.lock'), '{}');
   writeFileSync(join(p.dir, '.hako', '.secrets.json.123.abcdef01.tmp'), 'x');
-  assert.deepEqual(
-    git(p.dir, 'status', '--porcelain', '--untracked-files=all').trim().split('\n').sort(),
-    ['?? .hako/.gitattributes', '?? .hako/.gitignore', '?? .hako/secrets.json'],
-  );
+  assert.deepEqual(git(p.dir, 'status', '--porcelain', '--untracked-files=all').trim().split('\n').sort(), [
+    '?? .hako/.gitattributes',
+    '?? .hako/.gitignore',
+    '?? .hako/secrets.json',
+  ]);
   rmSync(join(p.dir, '.hako', 'secrets.json.lock'));
   // Again: nothing changes; a missing line comes back; the user's own lines stay.
   const again = p.ok(['init']);

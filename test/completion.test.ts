@@ -98,7 +98,11 @@ test('zsh: the script loads after compinit, registers _hako, and its function an
   const { p, env } = setup(t);
   const loaded = spawnSync(
     'zsh',
-    ['-f', '-c', 'autoload -Uz compinit && compinit -u -D && source <(hako completion zsh) && whence -w _hako && print -r -- ${_comps[hako]}'],
+    [
+      '-f',
+      '-c',
+      'autoload -Uz compinit && compinit -u -D && source <(hako completion zsh) && whence -w _hako && print -r -- ${_comps[hako]}',
+    ],
     { cwd: p.dir, env: { ...env, HOME: p.home }, encoding: 'utf8' },
   );
   assert.equal(loaded.status, 0, loaded.stderr);
@@ -106,10 +110,22 @@ test('zsh: the script loads after compinit, registers _hako, and its function an
   // The completion function itself, with zsh's completion builtins replaced by printers:
   // what it would offer for each command line (zsh then filters by the typed prefix).
   const cases: [string[], string[]][] = [
-    [['hako', 'key', 'ex'], ['export', 'import', 'ls', 'rotate']],
-    [['hako', 'get', 'X', '--env', ''], ['development', 'production', 'staging']],
-    [['hako', 'run', '--via', ''], ['env', 'fd3', 'files']],
-    [['hako', 'completion', ''], ['bash', 'zsh', 'fish', '--help']],
+    [
+      ['hako', 'key', 'ex'],
+      ['export', 'import', 'ls', 'rotate'],
+    ],
+    [
+      ['hako', 'get', 'X', '--env', ''],
+      ['development', 'production', 'staging'],
+    ],
+    [
+      ['hako', 'run', '--via', ''],
+      ['env', 'fd3', 'files'],
+    ],
+    [
+      ['hako', 'completion', ''],
+      ['bash', 'zsh', 'fish', '--help'],
+    ],
     [['hako', 'typegen', '--out', ''], ['(files)']],
   ];
   const script = [
@@ -117,7 +133,9 @@ test('zsh: the script loads after compinit, registers _hako, and its function an
     'compadd() { local seen=0 a; for a in "$@"; do if (( seen )); then print -r -- $a; elif [[ $a == -- ]]; then seen=1; fi; done }',
     '_describe() { local x; for x in "${(@P)2}"; do print -r -- ${x%%:*}; done }',
     '_files() { print -r -- "(files)" }',
-    ...cases.map(([w]) => `words=(${w.map((x) => (x === '' ? "''" : x)).join(' ')}); CURRENT=${w.length}; print -r -- "$(_hako | tr '\\n' ' ')"`),
+    ...cases.map(
+      ([w]) => `words=(${w.map((x) => (x === '' ? "''" : x)).join(' ')}); CURRENT=${w.length}; print -r -- "$(_hako | tr '\\n' ' ')"`,
+    ),
   ].join('\n');
   const r = spawnSync('zsh', ['-f', '-c', script], { cwd: p.dir, env: { ...env, HOME: p.home }, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);

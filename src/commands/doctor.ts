@@ -7,7 +7,11 @@ import { json, table } from './table.js';
 import { VERSION } from './version.js';
 
 function accessText(a: DoctorReport['facts']['environments'][number]['access']): string {
-  return a.opens ? `yes (${a.kind === 'key-file' ? `key file ${a.label}` : a.label})` : a.code === 'E_NO_KEY' ? 'no (no key here)' : `no: ${a.code}`;
+  return a.opens
+    ? `yes (${a.kind === 'key-file' ? `key file ${a.label}` : a.label})`
+    : a.code === 'E_NO_KEY'
+      ? 'no (no key here)'
+      : `no: ${a.code}`;
 }
 
 function text(r: DoctorReport): string {
