@@ -20,8 +20,9 @@ import { perSecret } from './cases/per-secret.mjs';
 import { argon2 } from './cases/argon2.mjs';
 import { redaction } from './cases/redaction.mjs';
 import { review } from './cases/review.mjs';
+import { sops } from './cases/sops.mjs';
 
-const ALL = ['startup', 'per-secret', 'argon2', 'redaction', 'review'];
+const ALL = ['startup', 'per-secret', 'argon2', 'redaction', 'review', 'sops'];
 const PASSPHRASE = 'correct horse battery staple';
 /** dotenvx takes about 14 ms a value to encrypt and 11 ms to decrypt: only the start-up sizes. */
 const DOTENVX_SIZES = [1, 100, 1000];
@@ -60,6 +61,10 @@ try {
   if (has('review')) {
     log('review cost (one change in 500 secrets)');
     rows.push(...(await review(fx)).rows);
+  }
+  if (has('sops')) {
+    log('SOPS: decrypt against sops-age, exec-env against hako run (1,000 secrets)');
+    rows.push(...(await sops(fx)).rows);
   }
 
   const seconds = (Date.now() - started) / 1000;
@@ -109,6 +114,7 @@ async function makeFixtures(root) {
   };
   const sizes = new Set();
   if (has('startup')) DOTENVX_SIZES.forEach((n) => sizes.add(n));
+  if (has('sops')) sizes.add(1000);
   if (has('per-secret') || has('argon2')) [10, 10000].forEach((n) => sizes.add(n));
   log(`fixtures in ${root}`);
   const dotenvxJobs = [];

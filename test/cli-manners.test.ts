@@ -238,6 +238,12 @@ test('init writes its first environment and what git needs; nothing of HAKO_HOME
   p.ok(['init']);
   assert.equal(readFileSync(join(p.dir, '.hako', '.gitattributes'), 'utf8'), 'recipients.md linguist-documentation\nsecrets.json -text\n');
   assert.equal(existsSync(join(p.dir, 'keys')), false);
-  // --env names the first environment; asking for one in a project that has some is refused.
-  refused(p.run(['init', '--env', 'staging']), 1, /already has environments/, /hako env add staging/);
+  // --env names the first environment; a project that has some gets none, and is told so.
+  assert.match(p.ok(['init', '--env', 'staging']).stderr, /already has environments; init made none \(add one with hako env add staging\)/);
+  refused(
+    p.run(['init', '--env', 'staging', '--passphrase'], { env: { HAKO_PASSPHRASE: 'long enough passphrase' } }),
+    1,
+    /already has environments/,
+    /hako env add staging --passphrase/,
+  );
 });

@@ -6,15 +6,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { EXIT, EXIT_CODES, EXIT_MEANINGS, exitCodeFor, exitCodeTable } from '../src/cli/exit-codes.js';
+import { EXIT, EXIT_CODES, SOPS_EXIT_CODES, EXIT_MEANINGS, exitCodeFor, exitCodeTable } from '../src/cli/exit-codes.js';
 import { REPO_ROOT } from './helpers.js';
 
 test('every error code named in src/core/errors.ts has an exit code', () => {
   const src = readFileSync(join(REPO_ROOT, 'src', 'core', 'errors.ts'), 'utf8');
   const union = [...src.matchAll(/\|\s*'(E_[A-Z_]+)'/g)].map((m) => m[1]!);
   assert.ok(union.length > 10, 'the ErrorCode union was found');
-  assert.deepEqual([...union].sort(), Object.keys(EXIT_CODES).sort());
-  for (const code of union) assert.ok(Object.values(EXIT).includes(exitCodeFor(code as never) as never), code);
+  assert.deepEqual([...union].sort(), [...Object.keys(EXIT_CODES), ...Object.keys(SOPS_EXIT_CODES)].sort());
+  for (const code of union) {
+    if (code in SOPS_EXIT_CODES) assert.equal(exitCodeFor(code as never), SOPS_EXIT_CODES[code as keyof typeof SOPS_EXIT_CODES], code);
+    else assert.ok(Object.values(EXIT).includes(exitCodeFor(code as never) as never), code);
+  }
   for (const exit of Object.values(EXIT)) assert.ok(EXIT_MEANINGS[exit], `exit ${exit} has a meaning`);
 });
 

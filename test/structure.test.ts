@@ -1,6 +1,6 @@
 /**
  * The shape of the code. Imports point inwards only: cli → commands → services → core. `launcher/` (starting
- * programs) is used by services; `agent/` and `ui/` sit beside `commands/`; `sdk/` (what apps
+ * programs) is used by services and by `agent/` (which starts app instances); `agent/` and `ui/` sit beside `commands/`; `sdk/` (what apps
  * import) depends on nothing of hako, and `typegen/` only on core. This test reads every
  * import in src/ (static, `export … from`, dynamic `import()` and `require()`) and fails on
  * one that points the wrong way. To change the rules, change MAY_IMPORT and say why.
@@ -17,7 +17,8 @@ const SRC = join(REPO_ROOT, 'src');
 const MAY_IMPORT: Record<string, string[]> = {
   cli: ['commands', 'agent', 'ui', 'services', 'core'],
   commands: ['agent', 'ui', 'services', 'core'],
-  agent: ['commands', 'ui', 'services', 'core'],
+  // The agent starts app instances with the launcher's deliveries (fd 3, env, files) and redactor.
+  agent: ['commands', 'ui', 'services', 'launcher', 'core'],
   ui: ['commands', 'agent', 'services', 'core'],
   services: ['launcher', 'typegen', 'core'],
   launcher: ['core'],

@@ -23,7 +23,22 @@ export const EXIT = {
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
-export const EXIT_CODES: Readonly<Record<ErrorCode, ExitCode>> = {
+/** Error codes only `hako sops …` throws; they carry sops's own exit codes. */
+export type SopsErrorCode = 'E_SOPS_MAC' | 'E_SOPS_NO_FILE' | 'E_SOPS_NO_KEY' | 'E_SOPS_NOT_MODIFIED' | 'E_SOPS_ENCRYPTED';
+
+/**
+ * sops's exit codes (cmd/sops/codes), returned by `hako sops …` only, so scripts written for
+ * sops keep working. A separate table (docs/SOPS.md): hako's own commands never return them.
+ */
+export const SOPS_EXIT_CODES: Readonly<Record<SopsErrorCode, number>> = {
+  E_SOPS_MAC: 51,
+  E_SOPS_NO_FILE: 100,
+  E_SOPS_NO_KEY: 128,
+  E_SOPS_NOT_MODIFIED: 200,
+  E_SOPS_ENCRYPTED: 203,
+};
+
+export const EXIT_CODES: Readonly<Record<Exclude<ErrorCode, SopsErrorCode>, ExitCode>> = {
   E_USAGE: EXIT.usage,
   E_INVALID_NAME: EXIT.usage,
   E_INVALID_VALUE: EXIT.usage,
@@ -49,18 +64,25 @@ export const EXIT_CODES: Readonly<Record<ErrorCode, ExitCode>> = {
   E_AGE: EXIT.failure,
   E_NO_RECIPIENT: EXIT.failure,
   E_PROCESS_CONTROL: EXIT.failure,
+  E_KEYCHAIN: EXIT.failure,
+  E_LOCKOUT: EXIT.locked,
+  E_PLATFORM: EXIT.failure,
+  E_AGENT: EXIT.failure,
+  E_PROTOCOL: EXIT.usage,
+  E_KEY_CHANGE: EXIT.integrity,
+  E_ROLL: EXIT.failure,
   E_INTERNAL: EXIT.internal,
 };
 
 /** What each exit code means, for the README table. */
 export const EXIT_MEANINGS: Readonly<Record<ExitCode, string>> = {
   0: 'success',
-  1: 'failure: no project, no such environment or secret, required secrets missing (`hako run`), an editor, age or I/O problem',
-  2: 'bad usage or input: unknown command or option, invalid name, a value that is not UTF-8',
+  1: 'failure: no project, no such environment or secret, required secrets missing (`hako run`), an editor, age or I/O problem, the agent not running, a push rolled back, a process-control name not allowed, `gh`/`wrangler` failing (`hako push`), a keychain that was asked for (or holds the key) and cannot be used',
+  2: 'bad usage or input: unknown command or option, invalid name, a value that is not UTF-8, an agent request outside the protocol',
   3: 'no key: no source could open the environment (the message lists what was tried)',
-  4: 'integrity: wrong key or passphrase, tampered value, bad or foreign key bundle, unsafe key file',
+  4: 'integrity: wrong key or passphrase, tampered value, bad or foreign key bundle, unsafe key file, a key the agent did not pin',
   5: 'file format: unparsable file, unknown field, a file from a newer hako',
-  6: 'locked: another hako is writing the file',
+  6: 'locked: another hako is writing the file, or a sealed package refuses passwords for a while after wrong ones',
   70: 'internal error (a bug; `HAKO_DEBUG=1` shows details)',
   126: '`hako run`: the program could not be executed',
   127: '`hako run`: the program was not found',
@@ -68,7 +90,8 @@ export const EXIT_MEANINGS: Readonly<Record<ExitCode, string>> = {
 };
 
 export function exitCodeFor(code: ErrorCode): number {
-  return EXIT_CODES[code] ?? EXIT.internal;
+  if (code in SOPS_EXIT_CODES) return SOPS_EXIT_CODES[code as SopsErrorCode];
+  return EXIT_CODES[code as Exclude<ErrorCode, SopsErrorCode>] ?? EXIT.internal;
 }
 
 /** The README's exit-code table (markdown), rendered from the two tables above. */
@@ -78,7 +101,7 @@ export function exitCodeTable(): string {
     .filter((v, i, all) => all.indexOf(v) === i)
     .sort((a, b) => a - b);
   for (const exit of codes) {
-    const errors = (Object.keys(EXIT_CODES) as ErrorCode[]).filter((e) => EXIT_CODES[e] === exit).sort();
+    const errors = (Object.keys(EXIT_CODES) as Exclude<ErrorCode, SopsErrorCode>[]).filter((e) => EXIT_CODES[e] === exit).sort();
     rows.push(`| ${exit} | ${EXIT_MEANINGS[exit]} | ${errors.map((e) => `\`${e}\``).join(', ')} |`);
   }
   return rows.join('\n') + '\n';

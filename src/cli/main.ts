@@ -18,6 +18,8 @@ export interface MainOptions {
   io?: Io;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+  /** A clock for time-based rules (password backoff), for tests; Date.now otherwise. */
+  now?: () => number;
 }
 
 export async function main(argv: string[], opts: MainOptions = {}): Promise<Outcome> {
@@ -62,6 +64,7 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<Outc
       notice: (m) => io.stderr(`hako: ${m}\n`),
       commands: COMMANDS,
     };
+    if (opts.now) ctx.now = opts.now;
     if (io.stdinIsTTY) {
       ctx.promptSecret = promptHidden;
       ctx.confirm = promptYesNo;

@@ -20,7 +20,13 @@ export function processIo(): Io {
     stdoutIsTTY: process.stdout.isTTY === true,
     stderrIsTTY: process.stderr.isTTY === true,
     readStdin,
-    streams: { stdout: process.stdout, stderr: process.stderr },
+    streams: {
+      stdout: process.stdout,
+      stderr: process.stderr,
+      get stdin() {
+        return process.stdin; // made on first use only (see above)
+      },
+    },
   };
 }
 
@@ -34,10 +40,11 @@ async function readStdin(): Promise<Buffer> {
 export function promptHidden(label: string): Promise<string> {
   const stdin = process.stdin;
   if (!stdin.isTTY) return Promise.reject(new HakoError('E_USAGE', 'no terminal to ask on', 'pipe the value on stdin instead'));
-  process.stderr.write(label);
   return new Promise((resolve, reject) => {
     let buf = '';
+    // Echo goes off before the question appears: what is typed after it is never shown.
     stdin.setRawMode(true);
+    process.stderr.write(label);
     stdin.setEncoding('utf8');
     stdin.resume();
     const finish = (err?: Error) => {

@@ -26,7 +26,7 @@ export interface Io {
   readonly stderrIsTTY: boolean;
   readStdin(): Promise<Buffer>;
   /** hako's own output streams, for relaying a child's output with backpressure (hako run). */
-  readonly streams?: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream };
+  readonly streams?: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream; readonly stdin?: NodeJS.ReadableStream };
 }
 
 export interface CommandContext extends EditContext {

@@ -19,7 +19,7 @@ interface Table {
   leaves: Map<string, [string, OptionSpec][]>;
   /** "completion" → the fixed values of its argument. */
   choices: Map<string, readonly string[]>;
-  /** Every option (long and short) that takes a value, in any command. */
+  /** "get|--env": each command's options (long and short) that take a value. */
   valued: string[];
 }
 
@@ -28,7 +28,7 @@ function tableOf(specs: readonly CommandSpec[]): Table {
   const groups: Table['groups'] = new Map();
   const leaves: Table['leaves'] = new Map();
   const choices: Table['choices'] = new Map();
-  const valued = new Set<string>(['--env', '-e']);
+  const valued = new Set<string>();
   for (const s of specs) {
     const [first, second] = s.words as [string, string | undefined];
     if (second === undefined) top.push({ word: first, summary: s.summary });
@@ -43,8 +43,8 @@ function tableOf(specs: readonly CommandSpec[]): Table {
     if (s.choices) choices.set(s.words.join(' '), s.choices);
     for (const [name, o] of Object.entries(s.options)) {
       if (o.type !== 'string') continue;
-      valued.add(`--${name}`);
-      if (o.short) valued.add(`-${o.short}`);
+      valued.add(`${s.words.join(' ')}|--${name}`);
+      if (o.short) valued.add(`${s.words.join(' ')}|-${o.short}`);
     }
   }
   return { top, groups, leaves, choices, valued: [...valued].sort() };
@@ -95,6 +95,11 @@ function valueCases(t: Table, shell: 'bash' | 'zsh'): string[] {
   return lines;
 }
 
+/** The `case` pattern of every "command|option" that takes a value (bash and zsh syntax alike). */
+function bashValued(t: Table): string {
+  return t.valued.map(q).join('|');
+}
+
 function bash(t: Table): string {
   const leafCases = [...t.leaves].map(
     ([cmd, opts]) => `    ${q(cmd)}) words=${q([...(t.choices.get(cmd) ?? []), ...optionWords(opts)].join(' '))} ;;`,
@@ -121,11 +126,20 @@ ${[...t.groups.keys()].map((g) => `    ${q(g)}) [ \${#p[@]} -eq 1 ] && echo ${q(
   esac
 }
 
+_hako_valued() {
+  # True when option $2 of command $1 ("" before the command) takes the next word as its value.
+  case "$2" in --*=*) return 1 ;; esac
+  case "$1|$2" in
+    ${bashValued(t)}) return 0 ;;
+  esac
+  [ -z "$1" ] && { [ "$2" = --env ] || [ "$2" = -e ]; }
+}
+
 _hako() {
   local cur="\${COMP_WORDS[COMP_CWORD]}" prev=""
   [ "$COMP_CWORD" -gt 0 ] && prev="\${COMP_WORDS[COMP_CWORD-1]}"
   local -a path=()
-  local i=1 skip=0 w
+  local i=1 skip=0 w cmd=""
   while [ $i -lt $COMP_CWORD ]; do
     w="\${COMP_WORDS[i]}"
     if [ $skip = 1 ]; then
@@ -134,15 +148,12 @@ _hako() {
       COMPREPLY=(); return   # the program of hako run: the shell's own completion
     else
       case "$w" in
-        ${t.valued.join('|')}) skip=1 ;;
-        -*) ;;
-        *) path+=("$w") ;;
+        -*) _hako_valued "$cmd" "$w" && skip=1 ;;
+        *) path+=("$w"); cmd="$(_hako_cmd_of "\${path[@]}")" ;;
       esac
     fi
     i=$((i + 1))
   done
-  local cmd
-  cmd="$(_hako_cmd_of "\${path[@]}")"
   if [ "$prev" = "--env" ] || [ "$prev" = "-e" ]; then
     COMPREPLY=($(compgen -W "$(hako completion envs 2>/dev/null)" -- "$cur"))
     return
@@ -173,9 +184,36 @@ function zsh(t: Table): string {
   return `#compdef hako
 # hako completion for zsh, generated from hako's command table by \`hako completion zsh\`.
 # Load it with: source <(hako completion zsh)   (after compinit), or save it as _hako in your $fpath.
+_hako_cmd_of() {
+  # The command named by the words so far: "key export", "get", "key" (a group), or "".
+  local two="$1 $2"
+  case $two in
+${[...t.leaves.keys()]
+  .filter((c) => c.includes(' '))
+  .map((c) => `    (${q(c)}) print -r -- $two; return ;;`)
+  .join('\n')}
+  esac
+  case $1 in
+${[...t.leaves.keys()]
+  .filter((c) => !c.includes(' '))
+  .map((c) => `    (${q(c)}) print -r -- $1; return ;;`)
+  .join('\n')}
+${[...t.groups.keys()].map((g) => `    (${q(g)}) (( $# == 1 )) && print -r -- ${q(g)}; return ;;`).join('\n')}
+  esac
+}
+
+_hako_valued() {
+  # True when option $2 of command $1 ("" before the command) takes the next word as its value.
+  [[ $2 == --*=* ]] && return 1
+  case "$1|$2" in
+    (${bashValued(t)}) return 0 ;;
+  esac
+  [[ -z $1 && ( $2 == --env || $2 == -e ) ]]
+}
+
 _hako() {
   local -a path_words
-  local i=2 skip=0 w
+  local i=2 skip=0 w cmd=""
   while (( i < CURRENT )); do
     w=\${words[i]}
     if (( skip )); then
@@ -184,30 +222,13 @@ _hako() {
       _normal; return
     else
       case $w in
-        (${t.valued.join('|')}) skip=1 ;;
-        (-*) ;;
-        (*) path_words+=("$w") ;;
+        (-*) _hako_valued "$cmd" "$w" && skip=1 ;;
+        (*) path_words+=("$w"); cmd=$(_hako_cmd_of "\${path_words[@]}") ;;
       esac
     fi
     (( i++ ))
   done
-  local prev=\${words[CURRENT-1]} cmd=""
-  local two="\${path_words[1]} \${path_words[2]}"
-  case $two in
-${[...t.leaves.keys()]
-  .filter((c) => c.includes(' '))
-  .map((c) => `    (${q(c)}) cmd=$two ;;`)
-  .join('\n')}
-  esac
-  if [[ -z $cmd ]]; then
-    case \${path_words[1]} in
-${[...t.leaves.keys()]
-  .filter((c) => !c.includes(' '))
-  .map((c) => `      (${q(c)}) cmd=\${path_words[1]} ;;`)
-  .join('\n')}
-${[...t.groups.keys()].map((g) => `      (${q(g)}) (( \${#path_words} == 1 )) && cmd=${q(g)} ;;`).join('\n')}
-    esac
-  fi
+  local prev=\${words[CURRENT-1]}
   if [[ $prev == --env || $prev == -e ]]; then
     compadd -- \${(f)"$(hako completion envs 2>/dev/null)"}
     return
@@ -235,24 +256,8 @@ function fish(t: Table): string {
   const lines = [
     `# hako completion for fish, generated from hako's command table by \`hako completion fish\`.`,
     '# Load it with: hako completion fish | source   (or save it as ~/.config/fish/completions/hako.fish)',
-    'function __hako_cmd',
-    '    set -l toks (commandline -opc)',
-    '    set -e toks[1]',
-    '    set -l p',
-    '    set -l skip 0',
-    '    for w in $toks',
-    '        if test $skip = 1',
-    '            set skip 0',
-    '            continue',
-    '        end',
-    '        switch $w',
-    `            case ${t.valued.map(fq).join(' ')}`,
-    '                set skip 1',
-    "            case '-*'",
-    "            case '*'",
-    '                set p $p $w',
-    '        end',
-    '    end',
+    'function __hako_cmd_of',
+    '    set -l p $argv',
     '    if test (count $p) -ge 2',
     '        and contains -- "$p[1] $p[2]" ' +
       [...t.leaves.keys()]
@@ -273,6 +278,32 @@ function fish(t: Table): string {
     '    else if test (count $p) -gt 0',
     "        echo '?'",
     '    end',
+    'end',
+    'function __hako_valued',
+    "    string match -q -- '--*=*' $argv[2]; and return 1",
+    `    contains -- "$argv[1]|$argv[2]" ${t.valued.map(fq).join(' ')}; and return 0`,
+    '    test -z "$argv[1]"; and contains -- $argv[2] --env -e',
+    'end',
+    'function __hako_cmd',
+    '    set -l toks (commandline -opc)',
+    '    set -e toks[1]',
+    '    set -l p',
+    "    set -l cmd ''",
+    '    set -l skip 0',
+    '    for w in $toks',
+    '        if test $skip = 1',
+    '            set skip 0',
+    '            continue',
+    '        end',
+    '        switch $w',
+    "            case '-*'",
+    '                __hako_valued "$cmd" $w; and set skip 1',
+    "            case '*'",
+    '                set p $p $w',
+    '                set cmd (__hako_cmd_of $p)',
+    '        end',
+    '    end',
+    '    echo $cmd',
     'end',
     'function __hako_is',
     '    set -l c (__hako_cmd)',

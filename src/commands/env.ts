@@ -3,12 +3,12 @@ import { HakoError } from '../core/errors.js';
 import { addEnvironment, listEnvironments, removeEnvironment, type Access } from '../services/environments.js';
 import { flag, type CommandSpec } from './command.js';
 import { readNewPassphrase } from './input.js';
-import { jsonOption } from './options.js';
+import { jsonOption, keychainOptions, keychainRequest } from './options.js';
 import { json, table } from './table.js';
 
 export function accessText(a: Access): string {
   return a.opens
-    ? `open (${a.kind === 'key-file' ? 'key file' : a.label})`
+    ? `open (${a.kind === 'key-file' ? 'key file' : a.kind === 'keychain' ? a.label.replace(/^keychain \((.*)\)$/, 'keychain: $1') : a.label})`
     : a.code === 'E_NO_KEY'
       ? 'no key on this machine'
       : `error: ${a.code}`;
@@ -18,20 +18,28 @@ export const envCommands: CommandSpec[] = [
   {
     words: ['env', 'add'],
     summary: 'create an environment with its own key',
-    usage: 'hako env add NAME [--passphrase]',
+    usage: 'hako env add NAME [--passphrase] [--keychain [--keychain-store STORE]]',
     description:
       'A new environment gets a new key id and a key: random and saved as a key file in $HAKO_HOME, or,\n' +
       'with --passphrase, derived from a team passphrase with Argon2id (asked twice on a terminal, else\n' +
-      'HAKO_PASSPHRASE_<ENV>, HAKO_PASSPHRASE, or stdin). Teammates then run `hako key import --passphrase`.',
-    options: { passphrase: { type: 'boolean', help: 'derive the key from a team passphrase' } },
+      'HAKO_PASSPHRASE_<ENV>, HAKO_PASSPHRASE, or stdin). Teammates then run `hako key import --passphrase`.\n' +
+      'With --keychain the key goes to the OS keychain instead of a key file (macOS Keychain, Windows\n' +
+      'Credential Manager, the Secret Service on Linux); when no keychain is usable nothing is created.',
+    options: { passphrase: { type: 'boolean', help: 'derive the key from a team passphrase' }, ...keychainOptions },
     positionals: [1, 1],
-    examples: ['hako env add staging', 'hako env add production --passphrase', 'HAKO_PASSPHRASE="$TEAM_PASS" hako env add ci --passphrase'],
+    examples: [
+      'hako env add staging',
+      'hako env add production --passphrase',
+      'HAKO_PASSPHRASE="$TEAM_PASS" hako env add ci --passphrase',
+      'hako env add development --keychain',
+    ],
     async run(ctx, args) {
       const name = args.positionals[0]!;
+      const request = keychainRequest(args);
       const passphrase = flag(args, 'passphrase') ? await readNewPassphrase(ctx, name, 'current') : undefined;
-      const r = await addEnvironment(ctx, name, passphrase);
+      const r = await addEnvironment(ctx, name, passphrase, request);
       ctx.io.stderr(
-        `hako: created environment '${name}' (key id ${r.keyId}${passphrase !== undefined ? ', from a passphrase' : ''}); key file ${r.keyFile}\n`,
+        `hako: created environment '${name}' (key id ${r.keyId}${passphrase !== undefined ? ', from a passphrase' : ''}); ${request ? 'key in the' : 'key file'} ${r.keyFile}\n`,
       );
     },
   },

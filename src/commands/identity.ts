@@ -1,5 +1,5 @@
 /** hako keygen | pubkey | whoami: this machine's age identities. */
-import { jsonOption } from './options.js';
+import { jsonOption, keychainOptions, keychainRequest } from './options.js';
 import { shortRecipient } from '../core/keys/age-recipient.js';
 import { generateIdentity, publicKeys, whoAmI } from '../services/identities.js';
 import { flag, str, type CommandSpec } from './command.js';
@@ -9,26 +9,42 @@ export const identityCommands: CommandSpec[] = [
   {
     words: ['keygen'],
     summary: 'make an age identity for this machine and print its recipient',
-    usage: 'hako keygen [--out PATH] [--pq]',
+    usage: 'hako keygen [--out PATH | --keychain [--keychain-store STORE]] [--pq]',
     description:
       "Writes a new age identity in age-keygen's format, by default to the sops keys file\n" +
       '($XDG_CONFIG_HOME/sops/age/keys.txt, else ~/.config/sops/age/keys.txt), so one identity\n' +
-      'serves sops and hako. Never overwrites a file; the file is mode 0600. Prints the public\n' +
-      'recipient: send it to a teammate, who runs hako recipients add.',
+      'serves sops and hako. Never overwrites a file; the file is mode 0600. With --keychain the\n' +
+      'identity is kept in the OS keychain instead (hako finds it there; sops does not). Prints the\n' +
+      'public recipient: send it to a teammate, who runs hako recipients add.',
     options: {
       out: { type: 'string', label: 'PATH', help: 'write the identity here instead', path: true },
+      ...keychainOptions,
+      keychain: { type: 'boolean', help: 'keep the identity in the OS keychain instead of a file' },
       pq: { type: 'boolean', help: 'a post-quantum hybrid identity (age1pq1…; needs age >= 1.3 to use with the age CLI)' },
       json: jsonOption,
     },
-    examples: ['hako keygen', 'hako keygen --out ./ci-identity.txt   # for a CI runner: store the file in its secret store'],
+    examples: [
+      'hako keygen',
+      'hako keygen --out ./ci-identity.txt   # for a CI runner: store the file in its secret store',
+      'hako keygen --keychain                # in the macOS Keychain / Secret Service',
+    ],
     async run(ctx, args) {
       const out = str(args, 'out');
-      const r = await generateIdentity(ctx, { ...(out !== undefined ? { out } : {}), pq: flag(args, 'pq') });
+      const keychain = keychainRequest(args);
+      const r = await generateIdentity(ctx, {
+        ...(out !== undefined ? { out } : {}),
+        ...(keychain ? { keychain } : {}),
+        pq: flag(args, 'pq'),
+      });
       if (flag(args, 'json')) {
         ctx.io.stdout(json({ recipient: r.recipient, kind: r.kind, path: r.path }));
         return;
       }
-      ctx.io.stderr(`hako: wrote a new ${r.kind} identity to ${r.path} (mode 0600); keep it private\n`);
+      ctx.io.stderr(
+        keychain
+          ? `hako: stored a new ${r.kind} identity in the ${r.path}\n`
+          : `hako: wrote a new ${r.kind} identity to ${r.path} (mode 0600); keep it private\n`,
+      );
       ctx.io.stderr('hako: its recipient (public, share it freely):\n');
       ctx.io.stdout(`${r.recipient}\n`);
     },
@@ -57,7 +73,8 @@ export const identityCommands: CommandSpec[] = [
     usage: 'hako whoami [--json]',
     description:
       'Identities are looked for in this order: HAKO_AGE_KEY, SOPS_AGE_KEY, SOPS_AGE_KEY_FILE,\n' +
-      'SOPS_AGE_KEY_CMD, the sops keys file, SOPS_AGE_SSH_PRIVATE_KEY_FILE, ~/.ssh/id_ed25519.\n' +
+      'SOPS_AGE_KEY_CMD, the sops keys file, identities hako keeps in the OS keychain (hako keygen\n' +
+      '--keychain), SOPS_AGE_SSH_PRIVATE_KEY_FILE, ~/.ssh/id_ed25519.\n' +
       'Problems (a key file others can read, a failing command, a malformed identity) are listed.',
     options: { json: jsonOption },
     examples: ['hako whoami', 'hako whoami --json | jq ".identities[].opens"'],

@@ -1,5 +1,5 @@
 /** hako key export | import | ls | rotate */
-import { envOption } from './options.js';
+import { envOption, keychainOptions, keychainRequest } from './options.js';
 import { HakoError } from '../core/errors.js';
 import { defaultEnv } from '../services/secrets.js';
 import { exportKey, importKeyBundle, importPassphrase, listKeys, rotateKey } from '../services/keys.js';
@@ -27,27 +27,31 @@ export const keyCommands: CommandSpec[] = [
   {
     words: ['key', 'import'],
     summary: 'save a key bundle (or a passphrase-derived key) after checking it opens its environment',
-    usage: 'hako key import [--env E] [--passphrase]',
+    usage: 'hako key import [--env E] [--passphrase] [--keychain [--keychain-store STORE]]',
     description:
       'Reads a bundle from a hidden prompt on a terminal, else from stdin. The bundle is matched to an\n' +
       'environment by its key id and checked before anything is saved. With --passphrase, derives the\n' +
-      'key of --env from the team passphrase (prompt, HAKO_PASSPHRASE_<ENV>, HAKO_PASSPHRASE or stdin).',
+      'key of --env from the team passphrase (prompt, HAKO_PASSPHRASE_<ENV>, HAKO_PASSPHRASE or stdin).\n' +
+      'With --keychain the key is saved in the OS keychain instead of a key file.',
     options: {
       env: { ...envOption, help: 'the environment the key must open' },
       passphrase: { type: 'boolean', help: 'derive the key from the team passphrase' },
+      ...keychainOptions,
       json: { type: 'boolean', help: 'print the result as JSON' },
     },
     examples: [
       'hako key import                       # paste the bundle at the prompt',
       'pbpaste | hako key import --env production',
       'hako key import --passphrase --env staging',
+      'hako key import --keychain            # into the macOS Keychain / Secret Service',
     ],
     async run(ctx, args) {
+      const request = keychainRequest(args);
       let r;
       if (flag(args, 'passphrase')) {
         const env = defaultEnv(ctx, str(args, 'env'));
         requireEnvironment(loadSecretsFile(findProject(ctx.cwd)), env);
-        r = await importPassphrase(ctx, env, await readPassphrase(ctx, env));
+        r = await importPassphrase(ctx, env, await readPassphrase(ctx, env), request);
       } else {
         const text =
           ctx.io.stdinIsTTY && ctx.promptSecret
@@ -55,9 +59,18 @@ export const keyCommands: CommandSpec[] = [
             : stripOneNewline(await ctx.io.readStdin()).toString('utf8');
         if (!text.trim())
           throw new HakoError('E_BUNDLE', 'no key bundle given', 'pipe the line from `hako key export` into hako key import');
-        r = await importKeyBundle(ctx, text, str(args, 'env'));
+        r = await importKeyBundle(ctx, text, str(args, 'env'), request);
       }
-      if (flag(args, 'json')) ctx.io.stdout(json({ env: r.env, key_id: r.keyId, key_file: r.path, already_present: r.alreadyPresent }));
+      if (flag(args, 'json'))
+        ctx.io.stdout(
+          json({
+            env: r.env,
+            key_id: r.keyId,
+            key_file: r.keychain ? null : r.path,
+            keychain: r.keychain,
+            already_present: r.alreadyPresent,
+          }),
+        );
       else
         ctx.io.stderr(
           `hako: the key opens environment '${r.env}' (key id ${r.keyId}); ${r.alreadyPresent ? 'it was already saved' : `saved to ${r.path}`}\n`,
@@ -102,21 +115,24 @@ export const keyCommands: CommandSpec[] = [
   {
     words: ['key', 'rotate'],
     summary: 'replace the key of an environment and re-encrypt every value',
-    usage: 'hako key rotate --env E [--passphrase | --random]',
+    usage: 'hako key rotate --env E [--passphrase | --random] [--keychain [--keychain-store STORE]]',
     description:
       'Makes a new key and key id, re-encrypts every value and rewraps the key for every recipient.\n' +
-      'The old key file stays, so older commits remain readable. An environment that uses a\n' +
-      'passphrase needs --passphrase (a new one: asked twice, or HAKO_NEW_PASSPHRASE, or stdin) or\n' +
-      '--random to switch to a random key. Share the new key afterwards (hako key export).',
+      'The old key stays (key file or keychain), so older commits remain readable. An environment that\n' +
+      'uses a passphrase needs --passphrase (a new one: asked twice, or HAKO_NEW_PASSPHRASE, or stdin) or\n' +
+      '--random to switch to a random key. The new key goes where the old one was (the keychain or a key\n' +
+      'file), or to the keychain with --keychain. Share the new key afterwards (hako key export).',
     options: {
       env: envOption,
       passphrase: { type: 'boolean', help: 'derive the new key from a new passphrase' },
       random: { type: 'boolean', help: 'use a random key (drops the passphrase)' },
+      ...keychainOptions,
       json: { type: 'boolean', help: 'print the result as JSON' },
     },
     examples: ['hako key rotate --env production', 'HAKO_NEW_PASSPHRASE="$NEW" hako key rotate --env staging --passphrase'],
     async run(ctx, args) {
       const env = defaultEnv(ctx, str(args, 'env'));
+      const request = keychainRequest(args);
       if (flag(args, 'passphrase') && flag(args, 'random'))
         throw new HakoError('E_USAGE', '--passphrase and --random exclude each other', 'give one of them');
       // Checked before a new passphrase is asked for; the service checks it again for library callers.
@@ -124,14 +140,26 @@ export const keyCommands: CommandSpec[] = [
       const random = flag(args, 'random');
       if (record.passphrase && !flag(args, 'passphrase') && !random) await rotateKey(ctx, env, {}); // throws the refusal
       const passphrase = flag(args, 'passphrase') ? await readNewPassphrase(ctx, env, 'new') : undefined;
-      const r = await rotateKey(ctx, env, { ...(passphrase !== undefined ? { passphrase } : {}), random });
+      const r = await rotateKey(ctx, env, {
+        ...(passphrase !== undefined ? { passphrase } : {}),
+        random,
+        ...(request ? { keychain: request } : {}),
+      });
       if (flag(args, 'json'))
         ctx.io.stdout(
-          json({ env, old_key_id: r.oldKeyId, new_key_id: r.newKeyId, secrets: r.secrets, recipients: r.recipients, key: r.keyKind }),
+          json({
+            env,
+            old_key_id: r.oldKeyId,
+            new_key_id: r.newKeyId,
+            secrets: r.secrets,
+            recipients: r.recipients,
+            key: r.keyKind,
+            saved_to: r.savedTo,
+          }),
         );
       else {
         ctx.io.stderr(
-          `hako: rotated '${env}': key id ${r.oldKeyId} → ${r.newKeyId}; ${r.secrets} values re-encrypted, ${r.recipients} recipients rewrapped\n`,
+          `hako: rotated '${env}': key id ${r.oldKeyId} → ${r.newKeyId}; ${r.secrets} values re-encrypted, ${r.recipients} recipients rewrapped; new key in ${r.savedTo}\n`,
         );
         ctx.io.stderr(`hako: share the new key: hako key export --env ${env} (CI: update HAKO_KEY)\n`);
       }

@@ -4,13 +4,17 @@ import { HakoError } from '../core/errors.js';
 import { defaultEnv } from '../services/secrets.js';
 import { DELIVERY_MODES, runWithSecrets, type DeliveryMode } from '../services/run.js';
 import { flag, str, type CommandContext, type CommandSpec } from './command.js';
-import { envOption } from './options.js';
+import { displayText } from '../core/display.js';
+import { runWithInstance } from '../services/instances.js';
+import { runWithPackage } from '../services/packages.js';
+import { packagePassword } from './package.js';
+import { allowedNames, allowOption, envOption } from './options.js';
 
 export const runCommands: CommandSpec[] = [
   {
     words: ['run'],
     summary: 'run a program with the secrets of one environment (env vars, fd 3 or private files)',
-    usage: 'hako run [--env E] [--via env|fd3|files] [--no-redact] -- CMD [ARGS...]',
+    usage: 'hako run [--env E | --instance NAME | --package FILE] [--via env|fd3|files] [--no-redact] [--mirror] -- CMD [ARGS...]',
     description:
       'Opens every value of the environment (any failure, or a required secret without a value, stops\n' +
       'the start: nothing runs) and starts CMD directly, without a shell. Key material (HAKO_KEY,\n' +
@@ -21,11 +25,22 @@ export const runCommands: CommandSpec[] = [
       '               NAME_FILE; removed when the program ends, or when hako gets SIGINT/SIGTERM\n' +
       "The program's stdout and stderr are redacted: each value (4 characters or more) and its base64,\n" +
       'hex, URL- and JSON-encoded forms become [REDACTED:NAME]. Signals are passed on; hako exits with\n' +
-      'the code of the program, or dies of the signal that killed it. See docs/LAUNCHER.md.',
+      'the code of the program, or dies of the signal that killed it. See docs/LAUNCHER.md.\n' +
+      '--mirror takes the values from the local runner mirror (hako mirror sync): offline, no repository\n' +
+      'key, RUNNER_SECRETS_KEY when the mirror is encrypted (docs/CI.md).\n' +
+      'Values come from one source: the environment (--env, the default), an instance of the app\n' +
+      '(--instance NAME: its own values from the OS keychain; on a terminal, hako asks for each required\n' +
+      'secret it lacks, else it lists them and runs nothing), or a sealed package (--package FILE: its\n' +
+      'password from HAKO_PACKAGE_PASSWORD or a prompt; see hako package open --help). With --instance and\n' +
+      '--package, names that change what a process does (NODE_OPTIONS, PATH, …) need --allow NAME.',
     options: {
       env: envOption,
       via: { type: 'string', label: 'MODE', help: 'how values reach the program: env (default), fd3 or files', choices: DELIVERY_MODES },
       'no-redact': { type: 'boolean', help: "pass the program's output through unchanged (it gets hako's stdout/stderr)" },
+      mirror: { type: 'boolean', help: 'values from the local runner mirror (offline; see hako mirror sync)' },
+      instance: { type: 'string', label: 'NAME', help: "this app's instance NAME: its own values from the keychain (hako instance add)" },
+      package: { type: 'string', label: 'FILE', help: 'the values of a sealed package (hako package seal)' },
+      allow: allowOption,
     },
     stopAtPositional: true,
     examples: [
@@ -33,6 +48,8 @@ export const runCommands: CommandSpec[] = [
       'hako run --env production --via fd3 -- node dist/app.js',
       'hako run --via files -- ./deploy.sh',
       'hako run --no-redact -- psql "$PGDATABASE"           # interactive: keep the terminal',
+      'hako run --instance alice -- node server.js           # asks for missing required secrets once',
+      'hako run --package secrets.encrypted -- node app.js',
     ],
     async run(ctx, args) {
       const [command, ...rest] = args.rest;
@@ -41,13 +58,26 @@ export const runCommands: CommandSpec[] = [
       if (!(DELIVERY_MODES as readonly string[]).includes(via)) {
         throw new HakoError('E_USAGE', `unknown --via ${JSON.stringify(via.slice(0, 20))}`, `one of: ${DELIVERY_MODES.join(', ')}`);
       }
-      return runWithSecrets(ctx, {
-        env: defaultEnv(ctx, str(args, 'env')),
-        via: via as DeliveryMode,
-        command,
-        args: rest,
-        output: flag(args, 'no-redact') ? null : outputOf(ctx),
-      });
+      const start = { via: via as DeliveryMode, command, args: rest, output: flag(args, 'no-redact') ? null : outputOf(ctx) };
+      const instance = str(args, 'instance');
+      const pkg = str(args, 'package');
+      if ([str(args, 'env') ?? (flag(args, 'mirror') ? 'mirror' : undefined), instance, pkg].filter((x) => x !== undefined).length > 1) {
+        throw new HakoError(
+          'E_USAGE',
+          '--env/--mirror, --instance and --package exclude each other',
+          'values come from one source per run',
+        );
+      }
+      if (instance !== undefined) {
+        const ask =
+          ctx.io.stdinIsTTY && ctx.promptSecret
+            ? (secret: string, description: string | undefined) =>
+                ctx.promptSecret!(`Value for ${secret}${description ? ` (${displayText(description, 80)})` : ''}, instance '${instance}': `)
+            : undefined;
+        return runWithInstance(ctx, instance, ask, start, [...allowedNames(args)]);
+      }
+      if (pkg !== undefined) return runWithPackage(ctx, pkg, packagePassword(ctx, pkg, { stdin: false }), start, [...allowedNames(args)]);
+      return runWithSecrets(ctx, { env: defaultEnv(ctx, str(args, 'env')), ...start, mirror: flag(args, 'mirror') });
     },
   },
 ];

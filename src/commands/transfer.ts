@@ -1,5 +1,5 @@
 /** hako import | export | edit */
-import { envOption } from './options.js';
+import { allowedNames, allowOption, envOption } from './options.js';
 import { HakoError } from '../core/errors.js';
 import { defaultEnv } from '../services/secrets.js';
 import { exportEnvironment, importFile, type ExportFormat } from '../services/transfer.js';
@@ -31,23 +31,28 @@ export const transferCommands: CommandSpec[] = [
   {
     words: ['export'],
     summary: 'print every value of an environment as dotenv, shell or JSON',
-    usage: 'hako export [--env E] [--format dotenv|shell|json]',
-    description: "`--format shell` prints `export NAME='value'` lines that are safe to eval (e.g. in .envrc).",
+    usage: 'hako export [--env E] [--format dotenv|shell|json] [--allow NAME]...',
+    description:
+      "`--format shell` prints `export NAME='value'` lines that are safe to eval (e.g. in .envrc).\n" +
+      'Shell and dotenv output refuse names that change what a process does (PATH, NODE_OPTIONS, LD_*,\n' +
+      '…; see docs/LAUNCHER.md) unless each is allowed with --allow NAME. Nothing is printed on any failure.',
     options: {
       env: envOption,
       format: { type: 'string', label: 'F', help: 'dotenv (default), shell or json', choices: ['dotenv', 'shell', 'json'] },
+      allow: allowOption,
     },
     examples: [
       'hako export --env staging > .env.staging',
-      'eval "$(hako export --format shell)"   # in .envrc',
+      'eval "$(hako export --format shell)"   # in .envrc (hako init --direnv writes one)',
       'hako export --format json | jq keys',
+      'hako export --format shell --allow NODE_OPTIONS',
     ],
     async run(ctx, args) {
       const format = (str(args, 'format') ?? 'dotenv') as ExportFormat;
       if (!['dotenv', 'shell', 'json'].includes(format))
         throw new HakoError('E_USAGE', `unknown export format '${format}'`, 'use dotenv, shell or json');
       if (ctx.io.stdoutIsTTY) ctx.notice('warning: printing secret values to the terminal');
-      ctx.io.stdout(await exportEnvironment(ctx, defaultEnv(ctx, str(args, 'env')), format));
+      ctx.io.stdout(await exportEnvironment(ctx, defaultEnv(ctx, str(args, 'env')), format, allowedNames(args)));
     },
   },
   {

@@ -1,8 +1,10 @@
 /** hako version (also `hako --version` and `-v`). */
 import type { CommandSpec } from './command.js';
 
-/** The package version; test/cli-manners.test.ts checks it equals package.json's. */
-export const VERSION = '0.1.0';
+import { VERSION } from '../core/version.js';
+
+/** The package version (src/core/version.ts); test/cli-manners.test.ts checks it equals package.json's. */
+export { VERSION };
 
 export const versionCommands: CommandSpec[] = [
   {

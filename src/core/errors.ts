@@ -32,6 +32,19 @@ export type ErrorCode =
   | 'E_AGE' // an age identity or recipient problem
   | 'E_NO_RECIPIENT' // a recipient that is not in the environment
   | 'E_PROCESS_CONTROL' // a hand-off would set a variable that changes what a process does
+  | 'E_KEYCHAIN' // the OS keychain was asked for (or holds a key) and cannot be used
+  | 'E_LOCKOUT' // a sealed package refuses passwords for a while after failed ones
+  | 'E_PLATFORM' // a platform's CLI (gh, wrangler) refused or failed
+  // `hako sops …` only: these carry sops's own exit codes (src/cli/exit-codes.ts SOPS_EXIT)
+  | 'E_SOPS_MAC' // MAC mismatch, or the MAC cannot be decrypted
+  | 'E_SOPS_NO_FILE' // the file to work on does not exist
+  | 'E_SOPS_NO_KEY' // no master key of the file could be opened
+  | 'E_SOPS_NOT_MODIFIED' // edit/set/updatekeys changed nothing
+  | 'E_SOPS_ENCRYPTED' // encrypt of a file that is already encrypted
+  | 'E_AGENT' // the server agent is not set up, not running, or refused a request
+  | 'E_PROTOCOL' // an agent request or reply that does not follow the protocol
+  | 'E_KEY_CHANGE' // a received environment whose key the pinned chain does not accept
+  | 'E_ROLL' // a rolling restart failed and was undone
   | 'E_INTERNAL'; // a bug: should never happen
 
 export class HakoError extends Error {

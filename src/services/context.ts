@@ -11,6 +11,12 @@ export interface ServiceContext extends KeyContext {
   notice: (message: string) => void;
   /** Overrides the key sources (tests, or a caller that must never prompt). */
   keySources?: KeySource[];
+  /** The clock for time-based rules (password backoff); tests inject one. Default Date.now. */
+  now?: () => number;
+}
+
+export function nowOf(ctx: ServiceContext): number {
+  return ctx.now ? ctx.now() : Date.now();
 }
 
 export function keySourcesFor(ctx: ServiceContext): KeySource[] {

@@ -13,36 +13,54 @@ import { writeKeyFile } from '../core/keys/key-file-source.js';
 import type { KeySourceKind } from '../core/keys/key-source.js';
 import { resolveKey } from '../core/keys/resolve-key.js';
 import { isHakoError } from '../core/errors.js';
+import type { KeychainRequest } from '../core/keychain/keychain.js';
+import { homeLabel, KEY_FILE_HOME, keychainHome, storeKeyInKeychain, type KeyHome } from './keychain.js';
 import { findProject, keyTarget, loadSecretsFile, requireEnvironment, updateSecretsFile } from './project.js';
 import { keySourcesFor, nonInteractive, type ServiceContext } from './context.js';
 
 export interface NewEnvironment {
   record: EnvironmentRecord;
   key: Buffer;
+  /** Where the key was saved: the key file path, or "keychain (<backend>)". */
   keyFile: string;
 }
 
-/** Makes a new key (random, or from a passphrase), saves its key file, returns the record. */
+/**
+ * Makes a new key (random, or from a passphrase), saves it (a key file, or the keychain
+ * given in `home`), returns the record.
+ */
 export async function makeEnvironment(
   ctx: ServiceContext,
   name: string,
   passphrase?: string,
   kdf: KdfParams = DEFAULT_KDF,
+  home: KeyHome = KEY_FILE_HOME,
 ): Promise<NewEnvironment> {
   const keyId = newKeyId();
   const key = passphrase === undefined ? newEnvironmentKey() : await deriveKeyFromPassphrase(passphrase, keyId, kdf);
   const cipher = new EnvironmentCipher(name, keyId, key);
   const record: EnvironmentRecord = { keyId, check: cipher.makeCheck(), recipients: new Map(), secrets: new Map() };
   if (passphrase !== undefined) record.passphrase = { ...kdf };
-  const keyFile = writeKeyFile(keyId, key, ctx.env);
-  return { record, key, keyFile };
+  if (home.kind === 'keychain') await storeKeyInKeychain(ctx, home.keychain, name, keyId, key);
+  else writeKeyFile(keyId, key, ctx.env);
+  return { record, key, keyFile: homeLabel(home, keyId, ctx.env) };
 }
 
-export async function addEnvironment(ctx: ServiceContext, name: string, passphrase?: string): Promise<{ keyId: string; keyFile: string }> {
+/**
+ * A new environment. With a keychain `request`, the keychain is chosen and probed before
+ * anything is made: when it is not usable nothing changes.
+ */
+export async function addEnvironment(
+  ctx: ServiceContext,
+  name: string,
+  passphrase?: string,
+  request?: KeychainRequest,
+): Promise<{ keyId: string; keyFile: string }> {
   assertEnvName(name);
   const project = findProject(ctx.cwd);
   if (loadSecretsFile(project).environments.has(name)) throw exists(name);
-  const made = await makeEnvironment(ctx, name, passphrase);
+  const home = request ? await keychainHome(ctx, request) : KEY_FILE_HOME;
+  const made = await makeEnvironment(ctx, name, passphrase, DEFAULT_KDF, home);
   await updateSecretsFile(ctx, project, (file) => {
     if (file.environments.has(name)) throw exists(name);
     file.environments.set(name, made.record);

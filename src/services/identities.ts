@@ -15,6 +15,8 @@ import type { RecipientKind } from '../core/keys/age-recipient.js';
 import { unwrapKey } from '../core/keys/recipient-wrap.js';
 import { findProject, loadSecretsFile } from './project.js';
 import type { ServiceContext } from './context.js';
+import type { KeychainRequest } from '../core/keychain/keychain.js';
+import { keychainHome, storeIdentityInKeychain } from './keychain.js';
 
 export interface NewIdentity {
   path: string;
@@ -24,16 +26,29 @@ export interface NewIdentity {
 
 /**
  * Writes a new identity in age-keygen's format (so sops and age read it) to `out`, else to
- * the user's sops keys file. Never overwrites; the file is 0600 in a 0700 folder.
+ * the user's sops keys file. Never overwrites; the file is 0600 in a 0700 folder. With a
+ * keychain request the identity goes to the OS keychain instead (probed first: when none is
+ * usable nothing is made), and hako finds it there like an identity file.
  */
-export async function generateIdentity(ctx: ServiceContext, opts: { out?: string; pq?: boolean } = {}): Promise<NewIdentity> {
-  const path = opts.out !== undefined ? resolve(ctx.cwd, opts.out) : defaultAgeKeyFile(ctx.env);
+export async function generateIdentity(
+  ctx: ServiceContext,
+  opts: { out?: string; pq?: boolean; keychain?: KeychainRequest } = {},
+): Promise<NewIdentity> {
+  if (opts.keychain && opts.out !== undefined)
+    throw new HakoError('E_USAGE', '--out and --keychain exclude each other', 'give one of them');
+  const home = opts.keychain ? await keychainHome(ctx, opts.keychain) : null;
   const age = await import('age-encryption');
   const identity = opts.pq ? await age.generateHybridIdentity() : await age.generateX25519Identity();
   const recipient = await age.identityToRecipient(identity);
+  const kind: RecipientKind = opts.pq ? 'pq-hybrid' : 'x25519';
+  if (home?.kind === 'keychain') {
+    await storeIdentityInKeychain(ctx, home.keychain, identity, recipient, kind);
+    return { path: `keychain (${home.keychain.backend})`, recipient, kind };
+  }
+  const path = opts.out !== undefined ? resolve(ctx.cwd, opts.out) : defaultAgeKeyFile(ctx.env);
   const created = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
   writeFileExclusive(path, `# created: ${created}\n# public key: ${recipient}\n${identity}\n`, { mode: 0o600, dirMode: 0o700 });
-  return { path, recipient, kind: opts.pq ? 'pq-hybrid' : 'x25519' };
+  return { path, recipient, kind };
 }
 
 export function machineIdentities(ctx: ServiceContext): Promise<IdentitySet> {

@@ -65,11 +65,11 @@ export async function initProject(ctx: ServiceContext, opts: { env?: string; pas
   if (environments === 0) {
     const made = await addEnvironment({ ...ctx, cwd: root }, env, opts.passphrase);
     result.environment = { name: env, keyId: made.keyId, keyFile: made.keyFile, passphrase: opts.passphrase !== undefined };
-  } else if (opts.passphrase !== undefined || opts.env !== undefined) {
+  } else if (opts.passphrase !== undefined) {
     throw new HakoError(
       'E_EXISTS',
       `this project already has environments; init made none`,
-      `add one with hako env add ${env}${opts.passphrase !== undefined ? ' --passphrase' : ''}`,
+      `add one with hako env add ${env} --passphrase`,
     );
   }
   return result;

@@ -14,6 +14,8 @@ import { encodeKeyBundle, parseKeyBundle } from '../core/formats/key-bundle.js';
 import { keyFilePath, readKeyFile, writeKeyFile } from '../core/keys/key-file-source.js';
 import { keysDir } from '../core/home.js';
 import { makeEnvironment, probeAccess, type Access } from './environments.js';
+import type { KeychainRequest } from '../core/keychain/keychain.js';
+import { homeLabel, KEY_FILE_HOME, keychainHome, keychainOfKey, storeKeyInKeychain, type KeyHome } from './keychain.js';
 import { findProject, loadSecretsFile, openEnvironment, requireEnvironment } from './project.js';
 import { rekeyEnvironment, type NextKey } from './rekey.js';
 import type { ServiceContext } from './context.js';
@@ -28,12 +30,19 @@ export async function exportKey(ctx: ServiceContext, env: string): Promise<strin
 export interface ImportedKey {
   env: string;
   keyId: string;
+  /** The key file, or "keychain (<backend>)". */
   path: string;
   alreadyPresent: boolean;
+  /** The keychain backend that holds it, or null for a key file. */
+  keychain: string | null;
 }
 
-/** Saves a verified key as the key file of `env`. */
-function saveVerifiedKey(ctx: ServiceContext, env: string, keyId: string, key: Buffer): ImportedKey {
+/** Saves a verified key of `env`: as its key file, or in the keychain of `home`. */
+async function saveVerifiedKey(ctx: ServiceContext, env: string, keyId: string, key: Buffer, home: KeyHome): Promise<ImportedKey> {
+  if (home.kind === 'keychain') {
+    const fresh = await storeKeyInKeychain(ctx, home.keychain, env, keyId, key);
+    return { env, keyId, path: homeLabel(home, keyId, ctx.env), alreadyPresent: !fresh, keychain: home.keychain.backend };
+  }
   const path = keyFilePath(keyId, ctx.env);
   let existing: Buffer | null = null;
   try {
@@ -41,12 +50,17 @@ function saveVerifiedKey(ctx: ServiceContext, env: string, keyId: string, key: B
   } catch {
     existing = null; // unsafe or damaged: replaced by the verified key below
   }
-  if (existing && existing.equals(key)) return { env, keyId, path, alreadyPresent: true };
+  if (existing && existing.equals(key)) return { env, keyId, path, alreadyPresent: true, keychain: null };
   writeKeyFile(keyId, key, ctx.env);
-  return { env, keyId, path, alreadyPresent: false };
+  return { env, keyId, path, alreadyPresent: false, keychain: null };
 }
 
-export async function importKeyBundle(ctx: ServiceContext, text: string, onlyEnv?: string): Promise<ImportedKey> {
+export async function importKeyBundle(
+  ctx: ServiceContext,
+  text: string,
+  onlyEnv?: string,
+  request?: KeychainRequest,
+): Promise<ImportedKey> {
   if (onlyEnv !== undefined) assertEnvName(onlyEnv);
   const bundle = parseKeyBundle(text);
   const file = loadSecretsFile(findProject(ctx.cwd));
@@ -74,10 +88,16 @@ export async function importKeyBundle(ctx: ServiceContext, text: string, onlyEnv
       'the bundle was damaged or forged; export it again',
     );
   }
-  return saveVerifiedKey(ctx, env, record.keyId, bundle.key);
+  const home = request ? await keychainHome(ctx, request) : KEY_FILE_HOME;
+  return saveVerifiedKey(ctx, env, record.keyId, bundle.key, home);
 }
 
-export async function importPassphrase(ctx: ServiceContext, env: string, passphrase: string): Promise<ImportedKey> {
+export async function importPassphrase(
+  ctx: ServiceContext,
+  env: string,
+  passphrase: string,
+  request?: KeychainRequest,
+): Promise<ImportedKey> {
   assertEnvName(env);
   const file = loadSecretsFile(findProject(ctx.cwd));
   const record = requireEnvironment(file, env);
@@ -92,7 +112,8 @@ export async function importPassphrase(ctx: ServiceContext, env: string, passphr
       'check the passphrase with your team; nothing was saved',
     );
   }
-  return saveVerifiedKey(ctx, env, record.keyId, key);
+  const home = request ? await keychainHome(ctx, request) : KEY_FILE_HOME;
+  return saveVerifiedKey(ctx, env, record.keyId, key, home);
 }
 
 export interface KeyListing {
@@ -133,27 +154,30 @@ export interface Rotation {
   secrets: number;
   recipients: number;
   keyKind: 'random' | 'passphrase';
+  /** Where the new key was saved: its key file, or "keychain (<backend>)". */
+  savedTo: string;
 }
 
-/**
- * New key and key id for `env`; with `passphrase` the new key derives from it, otherwise it
- * is random. Every value is re-encrypted; every recipient gets the new key.
- */
 export interface RotateOptions {
   /** Derive the new key from this (new) passphrase. */
   passphrase?: string;
   /** Switch a passphrase environment to a random key: asked for explicitly, never by omission. */
   random?: boolean;
+  /** Keep the new key in the OS keychain (else where the old one was: keychain or key file). */
+  keychain?: KeychainRequest;
 }
 
 /**
- * Replaces the key of an environment and re-encrypts every value. A passphrase environment
- * needs a new passphrase or `random: true`: leaving both out is refused, so neither the CLI
- * nor a library caller turns a team's passphrase environment into a random key by accident.
+ * Replaces the key of an environment (new key id; from `passphrase`, else random) and
+ * re-encrypts every value; every recipient gets the new key. A passphrase environment needs
+ * a new passphrase or `random: true`: leaving both out is refused, so neither the CLI nor a
+ * library caller turns a team's passphrase environment into a random key by accident. The new
+ * key goes to the keychain when `keychain` asks for it, or when the old key came from the
+ * keychain; else to a key file.
  */
 export async function rotateKey(ctx: ServiceContext, env: string, opts: RotateOptions = {}): Promise<Rotation> {
   assertEnvName(env);
-  const { passphrase, random } = opts;
+  const { passphrase, random, keychain: request } = opts;
   if (passphrase !== undefined && random)
     throw new HakoError('E_USAGE', 'a new passphrase and a random key exclude each other', 'give --passphrase or --random, not both');
   const project = findProject(ctx.cwd);
@@ -167,7 +191,12 @@ export async function rotateKey(ctx: ServiceContext, env: string, opts: RotateOp
     );
   }
   const old = await openEnvironment(ctx, file, env);
-  const made = await makeEnvironment(ctx, env, passphrase, before.passphrase); // key file first: never a lost key
+  const home = request
+    ? await keychainHome(ctx, request)
+    : old.kind === 'keychain'
+      ? ((await keychainOfKey(ctx, before.keyId)) ?? KEY_FILE_HOME)
+      : KEY_FILE_HOME;
+  const made = await makeEnvironment(ctx, env, passphrase, before.passphrase, home); // key saved first: never a lost key
   const next: NextKey = { keyId: made.record.keyId, key: made.key };
   if (made.record.passphrase) next.passphrase = made.record.passphrase;
   const names = await rekeyEnvironment(ctx, project, env, old, before, next, [...before.recipients.keys()]);
@@ -178,5 +207,6 @@ export async function rotateKey(ctx: ServiceContext, env: string, opts: RotateOp
     secrets: names.length,
     recipients: before.recipients.size,
     keyKind: next.passphrase ? 'passphrase' : 'random',
+    savedTo: made.keyFile,
   };
 }

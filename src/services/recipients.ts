@@ -31,6 +31,7 @@ import { entriesByRecipient } from '../core/keys/age-identity-source.js';
 import { wrapKeyForRecipient } from '../core/keys/recipient-wrap.js';
 import { changedMeanwhile, rekeyEnvironment, type NextKey } from './rekey.js';
 import { writeKeyFile } from '../core/keys/key-file-source.js';
+import { homeLabel, keychainOfKey, storeKeyInKeychain } from './keychain.js';
 import { findProject, loadSecretsFile, openEnvironment, requireEnvironment, updateSecretsFile, type Project } from './project.js';
 import type { ServiceContext } from './context.js';
 
@@ -130,9 +131,15 @@ export async function removeRecipient(ctx: ServiceContext, env: string, text: st
     key: passphraseLeft ? await deriveKeyFromPassphrase(opts.passphrase!, keyId, record.passphrase ?? DEFAULT_KDF) : newEnvironmentKey(),
   };
   if (passphraseLeft) next.passphrase = record.passphrase ?? DEFAULT_KDF;
-  // This machine keeps its way in if it came by key file; with nobody else left it must.
-  const needsKeyFile = old.kind === 'key-file' || (remaining.length === 0 && !passphraseLeft);
-  const keyFile = needsKeyFile ? writeKeyFile(keyId, next.key, ctx.env) : null; // before secrets.json: never a lost key
+  // This machine keeps its way in if it came by key file or keychain; with nobody else left it must.
+  const keychain = old.kind === 'keychain' ? await keychainOfKey(ctx, old.cipher.keyId) : null;
+  const needsKeyFile = !keychain && (old.kind === 'key-file' || (remaining.length === 0 && !passphraseLeft));
+  // Saved before secrets.json is written: never a lost key.
+  let keyFile: string | null = null;
+  if (keychain?.kind === 'keychain') {
+    await storeKeyInKeychain(ctx, keychain.keychain, env, keyId, next.key);
+    keyFile = homeLabel(keychain, keyId, ctx.env);
+  } else if (needsKeyFile) keyFile = writeKeyFile(keyId, next.key, ctx.env);
   const names = await rekeyEnvironment(ctx, project, env, old, record, next, remaining);
   const doc = await syncRecipientsDoc(ctx, project, new Map());
   return {

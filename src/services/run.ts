@@ -7,10 +7,12 @@
  */
 import type { Writable } from 'node:stream';
 import { assertEnvName } from '../core/names.js';
+import { assertNoProcessControl, deliveredVariables } from '../core/process-control-names.js';
 import type { ServiceContext } from './context.js';
 import { missingRequired, missingRequiredError } from './manifest.js';
 import { findProject, loadSecretsFile, requireEnvironment } from './project.js';
 import { openRecord } from './secrets.js';
+import { readMirror } from './mirror.js';
 import { prepareDelivery, type DeliveryMode } from '../launcher/delivery.js';
 export { DELIVERY_MODES, type DeliveryMode } from '../launcher/delivery.js';
 import { isRedactable } from '../launcher/redaction-forms.js';
@@ -23,18 +25,41 @@ export interface RunRequest {
   via: DeliveryMode;
   command: string;
   args: readonly string[];
+  /** Take the values from the local runner mirror instead of the repository (offline, no repository key). */
+  mirror?: boolean;
   /** Where redacted output goes; null runs without redaction (the child inherits stdio). */
   output: { stdout: Writable; stderr: Writable; stdoutIsTTY: boolean } | null;
 }
 
 export async function runWithSecrets(ctx: ServiceContext, req: RunRequest): Promise<ChildExit> {
   assertEnvName(req.env);
-  const file = loadSecretsFile(findProject(ctx.cwd));
-  const record = requireEnvironment(file, req.env);
-  const missing = missingRequired(file, record);
-  if (missing.length) throw missingRequiredError(req.env, missing);
-  const secrets = await openRecord(ctx, file, req.env);
+  const secrets = req.mirror ? readMirror(ctx, req.env) : await openFromRepository(ctx, req.env);
+  return startWithValues(ctx, req, req.env, secrets);
+}
 
+/**
+ * Refuses to hand a process-control name (NODE_OPTIONS, LD_PRELOAD, PATH, …) to the program
+ * unless the person allowed it by name. fd 3 sets no variable but HAKO_SECRETS_FD.
+ */
+export function assertSafeHandOff(names: Iterable<string>, via: DeliveryMode, allow: readonly string[], how: string): void {
+  if (via === 'fd3') return;
+  assertNoProcessControl(deliveredVariables(names, via === 'files' ? 'file' : 'value'), new Set(allow), `${how} --via ${via}`);
+}
+
+/** How to start a program, whatever its values come from. */
+export type StartRequest = Omit<RunRequest, 'env'>;
+
+/**
+ * Starts the program with `secrets`, already opened and checked by the caller: the one path
+ * every value source (an environment, an instance, a sealed package) shares. `label` names
+ * the source in the fd 3 envelope.
+ */
+export function startWithValues(
+  ctx: ServiceContext,
+  req: StartRequest,
+  label: string,
+  secrets: ReadonlyMap<string, string>,
+): Promise<ChildExit> {
   const out = req.output;
   const redaction =
     out && [...secrets.values()].some(isRedactable) ? { stdout: out.stdout, stderr: out.stderr, matcher: () => matcherFor(secrets) } : null;
@@ -43,7 +68,15 @@ export async function runWithSecrets(ctx: ServiceContext, req: RunRequest): Prom
     args: req.args,
     baseEnv: ctx.env,
     extraVars: redaction && out?.stdoutIsTTY ? colourVars(ctx.env) : {},
-    prepare: () => prepareDelivery(req.via, req.env, secrets, ctx.env, ctx.notice),
+    prepare: () => prepareDelivery(req.via, label, secrets, ctx.env, ctx.notice),
     redaction,
   });
+}
+
+async function openFromRepository(ctx: ServiceContext, env: string): Promise<Map<string, string>> {
+  const file = loadSecretsFile(findProject(ctx.cwd));
+  const record = requireEnvironment(file, env);
+  const missing = missingRequired(file, record);
+  if (missing.length) throw missingRequiredError(env, missing);
+  return openRecord(ctx, file, env);
 }

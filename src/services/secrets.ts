@@ -140,11 +140,23 @@ export async function revealEnvironment(
 
 /** Opens every value of `env` in an already loaded file, sorted by name; fail closed. */
 export async function openRecord(ctx: ServiceContext, file: SecretsFile, env: string): Promise<Map<string, string>> {
+  return (await openValues(ctx, file, env)).values;
+}
+
+export interface OpenedValues {
+  values: Map<string, string>;
+  keyId: string;
+  /** A keyed fingerprint of a value under this environment's key: equal values, equal tags; reveals nothing. */
+  fingerprint(name: string, value: string): string;
+}
+
+/** Like openRecord, with a keyed fingerprint for telling later whether a value changed. */
+export async function openValues(ctx: ServiceContext, file: SecretsFile, env: string): Promise<OpenedValues> {
   const record = requireEnvironment(file, env);
   const { cipher } = await openEnvironment(ctx, file, env);
   const out = new Map<string, string>();
   for (const [name, token] of inNameOrder(record.secrets)) out.set(name, cipher.open(name, token));
-  return out;
+  return { values: out, keyId: cipher.keyId, fingerprint: (name, value) => cipher.fingerprint(name, value) };
 }
 
 /** Entries sorted by name; a canonical file already is, so it is only checked. */

@@ -10,6 +10,7 @@ import { assertSecretName } from '../core/names.js';
 import { encodeDotenv, parseDotenv } from '../core/formats/dotenv.js';
 import { encodeShellExports } from '../core/formats/shell.js';
 import { parseJsonMap, parseYamlMap, type ImportFormat } from '../core/formats/structured.js';
+import { assertNoProcessControl, deliveredVariables } from '../core/process-control-names.js';
 import { revealEnvironment, setSecrets, valueFromBytes, type SetResult } from './secrets.js';
 import type { ServiceContext } from './context.js';
 
@@ -70,6 +71,17 @@ export function encodeExport(values: ReadonlyMap<string, string>, format: Export
   return `${JSON.stringify(Object.fromEntries(values), null, 2)}\n`;
 }
 
-export async function exportEnvironment(ctx: ServiceContext, env: string, format: ExportFormat): Promise<string> {
-  return encodeExport(await revealEnvironment(ctx, env), format);
+/**
+ * Every value of `env` in `format`. Shell and dotenv output become a process's environment
+ * (eval, direnv, dotenv loaders), so process-control names are refused there unless allowed.
+ */
+export async function exportEnvironment(
+  ctx: ServiceContext,
+  env: string,
+  format: ExportFormat,
+  allowed: ReadonlySet<string> = new Set(),
+): Promise<string> {
+  const values = await revealEnvironment(ctx, env);
+  if (format !== 'json') assertNoProcessControl(deliveredVariables(values.keys(), 'value'), allowed, `hako export --format ${format}`);
+  return encodeExport(values, format);
 }

@@ -30,6 +30,7 @@ describe('fuzz the command line', () => {
     p = new Project();
     p.set('DATABASE_URL', 'postgres://fuzz:pw@db/app');
     p.set('API_TOKEN', 'tok-fuzz', 'production');
+    p.ok(['env', 'add', 'fuzz']); // the hostile imports below land here when they parse
     p.env = { ...p.env, EDITOR: 'true', VISUAL: '' };
     secretsPath = join(p.dir, '.hako', 'secrets.json');
     snapshot = readFileSync(secretsPath, 'utf8');
@@ -105,7 +106,11 @@ describe('fuzz the command line', () => {
   });
 
   test('a sample of random command lines through the real binary', async () => {
-    const samples = fc.sample(argv, cases(10, 150));
+    // A real argv cannot hold a NUL byte (execve ends the string there): such samples are for the in-process run.
+    const samples = fc.sample(
+      argv.filter((a) => a.every((x) => !x.includes('\0'))),
+      cases(10, 150),
+    );
     let failures = 0;
     for (const args of samples) {
       writeFileSync(secretsPath, snapshot);

@@ -18,6 +18,8 @@ export interface InProcessOptions {
   cwd: string;
   env: NodeJS.ProcessEnv;
   stdin?: string | Buffer;
+  /** A clock for time-based rules (password backoff). */
+  now?: () => number;
 }
 
 export async function hakoInProcess(argv: string[], opts: InProcessOptions): Promise<InProcessResult> {
@@ -31,7 +33,7 @@ export async function hakoInProcess(argv: string[], opts: InProcessOptions): Pro
     stderrIsTTY: false,
     readStdin: async () => (typeof opts.stdin === 'string' ? Buffer.from(opts.stdin, 'utf8') : (opts.stdin ?? Buffer.alloc(0))),
   };
-  const outcome = await main(argv, { io, env: opts.env, cwd: opts.cwd });
+  const outcome = await main(argv, { io, env: opts.env, cwd: opts.cwd, ...(opts.now ? { now: opts.now } : {}) });
   return {
     code: 'code' in outcome ? outcome.code : null,
     signal: 'signal' in outcome ? outcome.signal : null,

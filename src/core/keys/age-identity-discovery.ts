@@ -10,6 +10,8 @@
  *                                    ~/Library/Application Support/sops/age/keys.txt)
  *   6. SOPS_AGE_SSH_PRIVATE_KEY_FILE an OpenSSH ed25519 private key
  *   7. ~/.ssh/id_ed25519
+ * Identities hako keeps in the OS keychain are added between 5 and 6 by the identity
+ * source (age-identity-source.ts), which can wait for the keychain; this module cannot.
  * This module only finds and reads text; it loads no cryptography, so a command that never
  * needs an identity pays nothing. Files must be private (0600); a variable that names a
  * missing file, a command that fails, a file others can read: each is a problem to report,

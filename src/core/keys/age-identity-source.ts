@@ -11,6 +11,7 @@
  */
 import { HakoError } from '../errors.js';
 import { discoverIdentityTexts } from './age-identity-discovery.js';
+import { keychainIdentityTexts } from '../keychain/identities.js';
 import type { IdentitySet } from './age-identities.js';
 import { canonicalRecipient, shortRecipient } from './age-recipient.js';
 import { unwrapKey } from './recipient-wrap.js';
@@ -28,6 +29,13 @@ export function gatherAgeIdentities(env: NodeJS.ProcessEnv): Promise<IdentitySet
   if (!p) {
     p = (async () => {
       const found = discoverIdentityTexts(env);
+      const fromKeychain = await keychainIdentityTexts(env);
+      if (fromKeychain.texts.length > 0) {
+        // After the identity files, before SSH keys.
+        const at = found.texts.findIndex((t) => t.format === 'ssh');
+        found.texts.splice(at < 0 ? found.texts.length : at, 0, ...fromKeychain.texts);
+      }
+      found.problems.push(...fromKeychain.problems);
       if (found.texts.length === 0) return { identities: [], locked: [], skipped: [], problems: found.problems, looked: found.looked };
       const { loadIdentities } = await import('./age-identities.js');
       return loadIdentities(found);

@@ -17,11 +17,11 @@ export interface KeyTarget {
   recipients: ReadonlyMap<string, string>;
 }
 
-export type KeySourceKind = 'bundle-env' | 'key-file' | 'age-identity' | 'passphrase';
+export type KeySourceKind = 'bundle-env' | 'key-file' | 'keychain' | 'age-identity' | 'passphrase';
 
 export type KeyAnswer =
   | { key: Buffer; label: string } // label: where it came from, e.g. "HAKO_KEY" or a path
-  | { missed: string };
+  | { missed: string }; // why not; empty for a source this machine never set up (left out of "tried")
 
 export interface KeySource {
   readonly kind: KeySourceKind;

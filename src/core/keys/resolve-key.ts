@@ -20,7 +20,7 @@ export async function resolveKey(target: KeyTarget, sources: readonly KeySource[
   for (const source of sources) {
     const answer = await source.find(target);
     if ('missed' in answer) {
-      tried.push(answer.missed);
+      if (answer.missed) tried.push(answer.missed); // an empty reason: a source that was never set up here
       continue;
     }
     const cipher = new EnvironmentCipher(target.env, target.keyId, answer.key);
@@ -47,6 +47,8 @@ function wrongKey(target: KeyTarget, kind: KeySourceKind, label: string): HakoEr
     `the key from ${label} does not open environment '${target.env}' (key id ${target.keyId}): the key is wrong or the check was changed`,
     kind === 'key-file'
       ? `remove or replace ${label} (hako key import), or restore .hako/secrets.json from git`
-      : 'check you have the right key for this project and environment',
+      : kind === 'keychain'
+        ? `replace it (hako key import --keychain) or drop it (hako keychain rm ${target.keyId} --yes), or restore .hako/secrets.json from git`
+        : 'check you have the right key for this project and environment',
   );
 }

@@ -1,0 +1,39 @@
+/**
+ * age master keys of a SOPS file: `enc` is an ASCII-armored age file whose payload is the
+ * raw data key (or a Shamir share), one file per recipient, as SOPS writes it. Recipients:
+ * X25519 (`age1…`), the post-quantum hybrid (`age1pq1…`) and ssh-ed25519; identities come
+ * from hako's age identity discovery. ssh-rsa is not supported (the age library hako uses
+ * has no ssh-rsa stanza), nor are plugins.
+ */
+import { armor, Decrypter, Encrypter, type Identity, type Recipient } from 'age-encryption';
+import type { MasterKey } from './metadata.js';
+
+const utc = (d: Date) => `${d.toISOString().slice(0, 19)}Z`;
+void utc;
+
+export async function ageWrap(recipientText: string, recipient: string | Recipient, payload: Uint8Array): Promise<MasterKey> {
+  const e = new Encrypter();
+  e.addRecipient(recipient as never);
+  const file = await e.encrypt(payload);
+  return { kind: 'age', fields: { recipient: recipientText, enc: armor.encode(file) } };
+}
+
+/** Opens an `enc` with any of the identities; null when none matches (not an error). */
+export async function ageUnwrap(enc: string, identities: readonly (string | Identity)[]): Promise<Uint8Array | null> {
+  if (!identities.length) return null;
+  let file: Uint8Array;
+  try {
+    file = armor.decode(enc);
+  } catch {
+    throw new Error('the age entry is not an ASCII-armored age file');
+  }
+  const d = new Decrypter();
+  for (const id of identities) d.addIdentity(id as never);
+  try {
+    return await d.decrypt(file);
+  } catch (err) {
+    const msg = (err as Error).message ?? '';
+    if (/no identity matched/i.test(msg)) return null;
+    throw new Error(`the age entry does not open (${msg.slice(0, 80)})`);
+  }
+}
