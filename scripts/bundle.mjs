@@ -8,9 +8,8 @@
 // - build/cli/hako.mjs: the same CLI for callers that still name the old file.
 // Dependencies that only some commands need stay outside and load from node_modules when
 // those commands run: argon2, better-sqlite3 and @napi-rs/keyring (native addons; better-sqlite3
-// for the agent's store, the keyring for --keychain), undici (the agent's proxy upstream), yaml,
-// and age-encryption with the @noble libraries. Every import() becomes a require()
-// (age-encryption is an ES module, which
+// for the agent's store, the keyring for --keychain), yaml, and age-encryption with the @noble
+// libraries. Every import() becomes a require() (age-encryption is an ES module, which
 // require() loads since Node 20.19): a script compiled from a code cache cannot use
 // import(), whose loader callback V8 looks up through the cache's own, stale, origin.
 import { build } from 'esbuild';
@@ -30,7 +29,7 @@ await build({
   format: 'cjs',
   platform: 'node',
   target: 'node20',
-  external: ['argon2', 'yaml', 'age-encryption', '@noble/*', 'better-sqlite3', 'undici', '@napi-rs/keyring'],
+  external: ['argon2', 'yaml', 'age-encryption', '@noble/*', 'better-sqlite3', '@napi-rs/keyring'],
   supported: { 'dynamic-import': false },
   legalComments: 'none',
   logLevel: 'warning',

@@ -20,6 +20,8 @@ import { entryHash } from '../src/core/formats/entry-hash.js';
 import { isHakoError } from '../src/core/errors.js';
 import { AgentDir, projectFor } from './agent-helpers.js';
 import { tempDir } from './helpers.js';
+import { bech32Decode, x25519Recipient } from '../src/agent/x25519-identity.js';
+import { openAgeX25519 } from '../src/agent/age-x25519.js';
 
 const code = (c: string) => (err: unknown) => isHakoError(err) && err.code === c;
 
@@ -146,6 +148,58 @@ describe('receiving an environment', () => {
     assert.equal(entryHash('p', a), entryHash('p', b));
     assert.notEqual(entryHash('p', a), entryHash('q', a));
     assert.notEqual(entryHash('p', a), entryHash('p', { ...a, check: 'v1:z' }));
+  });
+});
+
+describe('systemd unit', () => {
+  test('runs hako agent run as the user, with the state directory, killing leftovers with it', async () => {
+    const { systemdUnit } = await import('../src/agent/setup.js');
+    const u = systemdUnit({ user: 'hako', dir: '/var/lib/hako', exec: '/usr/bin/node /opt/hako/build/cli/hako.cjs' });
+    assert.match(u, /^User=hako$/m);
+    assert.match(u, /^Environment=HAKO_AGENT_DIR=\/var\/lib\/hako$/m);
+    assert.match(u, /^ExecStart=\/usr\/bin\/node \/opt\/hako\/build\/cli\/hako.cjs agent run$/m);
+    assert.match(u, /^KillMode=mixed$/m);
+    assert.match(u, /^StateDirectory=hako$/m);
+    assert.doesNotMatch(systemdUnit({ user: 'hako', dir: '/srv/hako', exec: 'hako' }), /StateDirectory/);
+  });
+});
+
+describe('server identity', () => {
+  test('the recipient computed without the age library is the one age computes', async () => {
+    const age = await import('age-encryption');
+    for (let i = 0; i < 5; i++) {
+      const id = await age.generateX25519Identity();
+      assert.equal(x25519Recipient(id), await age.identityToRecipient(id));
+      assert.equal(x25519Recipient(id.toLowerCase()), await age.identityToRecipient(id));
+    }
+    const id = await age.generateX25519Identity();
+    const flipped = id.slice(0, -1) + (id.endsWith('Q') ? 'P' : 'Q');
+    assert.equal(x25519Recipient(flipped), null, 'a bad checksum is refused');
+    assert.equal(x25519Recipient('AGE-SECRET-KEY-1'), null);
+    assert.equal(bech32Decode('age1MixedCase', 'age'), null);
+  });
+
+  test('age files made by age-encryption open with node:crypto alone; any changed byte does not', async () => {
+    const age = await import('age-encryption');
+    const id = await age.generateX25519Identity();
+    const other = await age.generateX25519Identity();
+    for (const size of [32, 0, 70_000, 65_536]) {
+      const plain = Buffer.alloc(size, 7);
+      const e = new age.Encrypter();
+      e.addRecipient(await age.identityToRecipient(other));
+      e.addRecipient(await age.identityToRecipient(id));
+      const file = Buffer.from(await e.encrypt(plain));
+      assert.deepEqual(openAgeX25519(file, id), plain, `size ${size}`);
+      assert.deepEqual(openAgeX25519(file, other), plain, `size ${size}, first stanza`);
+      assert.equal(openAgeX25519(file, await age.generateX25519Identity()), null);
+      if (size !== 32) continue;
+      for (let i = 0; i < file.length; i += 7) {
+        const bad = Buffer.from(file);
+        bad[i]! ^= 0x01;
+        assert.equal(openAgeX25519(bad, id), null, `byte ${i} changed`);
+      }
+      assert.equal(openAgeX25519(file.subarray(0, file.length - 1), id), null, 'truncated');
+    }
   });
 });
 

@@ -18,7 +18,7 @@ test('dotenv, JSON and YAML imports land every value', async (t) => {
     [
       '# comment',
       'export PLAIN=simple',
-      'QUOTED="with \\"escapes\\"\\nand newline"',
+      'QUOTED="with \'escapes\'\\nand newline"',
       "SINGLE='literal $NOPE \\n'",
       'INLINE=value # trailing comment',
       '',
@@ -26,7 +26,7 @@ test('dotenv, JSON and YAML imports land every value', async (t) => {
   );
   p.ok(['import', 'a.env']);
   assert.equal(p.get('PLAIN'), 'simple');
-  assert.equal(p.get('QUOTED'), 'with "escapes"\nand newline');
+  assert.equal(p.get('QUOTED'), "with 'escapes'\nand newline");
   assert.equal(p.get('SINGLE'), 'literal $NOPE \\n');
   assert.equal(p.get('INLINE'), 'value');
 
@@ -65,11 +65,16 @@ test('export formats round-trip, and shell output is safe to eval', async (t) =>
   assert.equal(r.status, 0, r.stderr.toString());
   assert.deepEqual(r.stdout.toString().split('\0').slice(0, 5), Object.values(TRICKY));
 
+  // dotenv holds every value but A (a ' with " $ ` \\ and a final \\: no quoting that node,
+  // dotenv(x) and sh read alike), which the export refuses (test/findings-dotenv.test.ts).
+  assert.match(p.run(['export']).stderr, /the value of A cannot be written as a dotenv line/);
+  p.ok(['rm', 'A']);
   const dotenv = p.ok(['export']).stdout;
   const q = new Project();
   t.after(() => q.cleanup());
   writeFileSync(join(q.dir, 'x.env'), dotenv);
   q.ok(['import', 'x.env']);
-  assert.deepEqual(JSON.parse(q.ok(['export', '--format', 'json']).stdout), TRICKY);
+  const { A: _a, ...portable } = TRICKY;
+  assert.deepEqual(JSON.parse(q.ok(['export', '--format', 'json']).stdout), portable);
   assert.ok(HAKO_BIN);
 });

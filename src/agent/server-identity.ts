@@ -9,7 +9,9 @@ import { writeFileExclusive } from '../core/fs/exclusive-write.js';
 import { readPrivateFile } from '../core/fs/private-file.js';
 import { entriesByRecipient } from '../core/keys/age-identity-source.js';
 import type { KeyAnswer, KeySource, KeyTarget } from '../core/keys/key-source.js';
-import { unwrapKey } from '../core/keys/recipient-wrap.js';
+import { decodeBase64Strict } from '../core/crypto/base64.js';
+import { openAgeX25519 } from './age-x25519.js';
+import { x25519Recipient } from './x25519-identity.js';
 
 export interface ServerIdentity {
   identity: string;
@@ -37,12 +39,10 @@ export async function readServerIdentity(path: string): Promise<ServerIdentity> 
     .map((l) => l.trim())
     .find((l) => l.startsWith('AGE-SECRET-KEY-'));
   if (!line) throw new HakoError('E_FORMAT', `${path} holds no age identity`, 'restore it from a backup, or set up a new agent directory');
-  const age = await import('age-encryption');
-  try {
-    return { identity: line, recipient: await age.identityToRecipient(line) };
-  } catch {
+  const recipient = x25519Recipient(line);
+  if (!recipient)
     throw new HakoError('E_FORMAT', `${path} holds a malformed age identity`, 'restore it from a backup, or set up a new agent directory');
-  }
+  return { identity: line, recipient };
 }
 
 /** A key source that answers only with this server's identity: the one way the agent opens an entry. */
@@ -54,7 +54,15 @@ export class ServerIdentitySource implements KeySource {
   async find(target: KeyTarget): Promise<KeyAnswer> {
     const entry = entriesByRecipient(target.recipients).get(this.id.recipient);
     if (entry === undefined) return { missed: `this server (${this.id.recipient}) is not a recipient of '${target.env}'` };
-    const key = await unwrapKey(entry, this.id.identity, `the recipients entry of environment '${target.env}' for this server`);
+    const bytes = decodeBase64Strict(entry);
+    const key = bytes ? openAgeX25519(Buffer.from(bytes), this.id.identity) : null;
+    if (!key || key.length !== 32) {
+      throw new HakoError(
+        'E_TAMPERED',
+        `the recipients entry of environment '${target.env}' for this server does not open`,
+        'the entry was damaged or replaced: push the environment again as the repository holds it',
+      );
+    }
     return { key, label: 'the agent identity' };
   }
 }

@@ -57,9 +57,7 @@ TimeoutStopSec=90
 Restart=always
 RestartSec=1
 UMask=0077
-StateDirectory=${o.dir.startsWith('/var/lib/') ? o.dir.slice('/var/lib/'.length) : 'hako'}
-StateDirectoryMode=0700
-NoNewPrivileges=yes
+${o.dir.startsWith('/var/lib/') ? `StateDirectory=${o.dir.slice('/var/lib/'.length)}\nStateDirectoryMode=0700\n` : ''}NoNewPrivileges=yes
 PrivateTmp=yes
 ProtectSystem=full
 LimitCORE=0

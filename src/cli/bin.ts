@@ -6,11 +6,37 @@ import { constants } from 'node:os';
 import { main } from './main.js';
 import type { Outcome } from '../commands/command.js';
 
+/**
+ * Signals whose default action writes a core file (signal(7), action "Core"). hako's memory
+ * holds keys and values, and Node cannot lower its own core limit or mark itself
+ * undumpable, so for these hako exits with 128+n (what a shell reports) instead of dying
+ * of the signal.
+ */
+const CORE_SIGNALS: ReadonlySet<NodeJS.Signals> = new Set([
+  'SIGQUIT',
+  'SIGILL',
+  'SIGTRAP',
+  'SIGABRT',
+  'SIGIOT',
+  'SIGBUS',
+  'SIGFPE',
+  'SIGSEGV',
+  'SIGXCPU',
+  'SIGXFSZ',
+  'SIGSYS',
+  'SIGUNUSED',
+]);
+
 function finish(outcome: Outcome): void {
   if ('signal' in outcome) {
+    const signal = outcome.signal;
+    const code = 128 + (constants.signals[signal] ?? 0);
+    if (CORE_SIGNALS.has(signal)) {
+      process.exitCode = code;
+      return;
+    }
     // Die of the same signal as the child did: restore the default action and send it.
     // Node starts with SIGPIPE ignored; adding and removing a listener restores the default.
-    const signal = outcome.signal;
     process.removeAllListeners(signal);
     if (signal !== 'SIGKILL' && signal !== 'SIGSTOP') {
       const noop = () => {};
@@ -18,7 +44,7 @@ function finish(outcome: Outcome): void {
       process.removeListener(signal, noop);
     }
     process.kill(process.pid, signal);
-    process.exitCode = 128 + (constants.signals[signal] ?? 0); // only if the signal did not end us
+    process.exitCode = code; // only if the signal did not end us
   } else {
     process.exitCode = outcome.code;
   }

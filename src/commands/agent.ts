@@ -93,7 +93,9 @@ export const agentCommands: CommandSpec[] = [
     examples: ['hako agent unit --user hako | sudo tee /etc/systemd/system/hako-agent.service'],
     async run(ctx, args) {
       const { systemdUnit } = await import('../agent/setup.js');
-      const exec = str(args, 'exec') ?? `${process.execPath} ${process.argv[1] ?? 'hako'}`;
+      // A small young generation keeps the long-running agent's memory down after load (V8 grows
+      // it to 16 MB semi-spaces otherwise and keeps them); the flag only works at start-up.
+      const exec = str(args, 'exec') ?? `${process.execPath} --max-semi-space-size=1 ${process.argv[1] ?? 'hako'}`;
       if (/[\n\r]/.test(exec)) throw new HakoError('E_USAGE', '--exec must be one line');
       const user = str(args, 'user') ?? userInfo().username;
       if (!/^[a-z_][a-z0-9_-]{0,31}\$?$/.test(user))

@@ -7,11 +7,9 @@ import { json, table } from './table.js';
 import { VERSION } from './version.js';
 
 function accessText(a: DoctorReport['facts']['environments'][number]['access']): string {
-  return a.opens
-    ? `yes (${a.kind === 'key-file' ? `key file ${a.label}` : a.label})`
-    : a.code === 'E_NO_KEY'
-      ? 'no (no key here)'
-      : `no: ${a.code}`;
+  if (a.opens === null) return `passphrase from ${a.label}, not checked`;
+  if (a.opens) return `yes (${a.kind === 'key-file' ? `key file ${a.label}` : a.label})`;
+  return a.code === 'E_NO_KEY' ? 'no (no key here)' : `no: ${a.code}`;
 }
 
 function text(r: DoctorReport): string {
@@ -101,8 +99,8 @@ export const doctorCommands: CommandSpec[] = [
               secrets: e.secrets,
               recipients: e.recipients,
               opens: e.access.opens,
-              via: e.access.opens ? e.access.kind : null,
-              source: e.access.opens ? e.access.label : null,
+              via: e.access.opens === false ? null : e.access.kind,
+              source: e.access.opens === false ? null : e.access.label,
             })),
             findings: r.findings.map((x) => ({ check: x.check, severity: x.severity, message: x.message, fix: x.fix ?? null })),
           }),

@@ -7,11 +7,17 @@ import { jsonOption, keychainOptions, keychainRequest } from './options.js';
 import { json, table } from './table.js';
 
 export function accessText(a: Access): string {
+  if (a.opens === null) return `passphrase from ${a.label}, not checked`;
   return a.opens
     ? `open (${a.kind === 'key-file' ? 'key file' : a.kind === 'keychain' ? a.label.replace(/^keychain \((.*)\)$/, 'keychain: $1') : a.label})`
     : a.code === 'E_NO_KEY'
       ? 'no key on this machine'
       : `error: ${a.code}`;
+}
+
+/** `via` in JSON listings: how it opens, or which source would be tried (unchecked), else null. */
+export function accessVia(a: Access): string | null {
+  return a.opens === false ? null : a.kind;
 }
 
 export const envCommands: CommandSpec[] = [
@@ -61,8 +67,8 @@ export const envCommands: CommandSpec[] = [
               secrets: e.secrets,
               recipients: e.recipients,
               opens: e.access.opens,
-              via: e.access.opens ? e.access.kind : null,
-              source: e.access.opens ? e.access.label : null,
+              via: accessVia(e.access),
+              source: e.access.opens === false ? null : e.access.label,
             })),
           ),
         );

@@ -6,7 +6,7 @@ import { exportKey, importKeyBundle, importPassphrase, listKeys, rotateKey } fro
 import { findProject, loadSecretsFile, requireEnvironment } from '../services/project.js';
 import { flag, str, type CommandSpec } from './command.js';
 import { readNewPassphrase, readPassphrase, stripOneNewline } from './input.js';
-import { accessText } from './env.js';
+import { accessText, accessVia } from './env.js';
 import { json, table } from './table.js';
 
 export const keyCommands: CommandSpec[] = [
@@ -95,8 +95,8 @@ export const keyCommands: CommandSpec[] = [
               key: e.keyKind,
               key_file: e.keyFile,
               opens: e.access.opens,
-              via: e.access.opens ? e.access.kind : null,
-              source: e.access.opens ? e.access.label : null,
+              via: accessVia(e.access),
+              source: e.access.opens === false ? null : e.access.label,
             })),
             other_key_files: l.otherKeyFiles,
           }),

@@ -18,7 +18,7 @@ export const runCommands: CommandSpec[] = [
     description:
       'Opens every value of the environment (any failure, or a required secret without a value, stops\n' +
       'the start: nothing runs) and starts CMD directly, without a shell. Key material (HAKO_KEY,\n' +
-      'HAKO_PASSPHRASE*, HAKO_AGE_KEY, SOPS_AGE_KEY*) never reaches it.\n' +
+      'HAKO_PASSPHRASE*, HAKO_NEW_PASSPHRASE, any HAKO_*KEY/PASSWORD/TOKEN…, SOPS_AGE_KEY*) never reaches it.\n' +
       '  --via env    each secret as an environment variable (default)\n' +
       '  --via fd3    a pipe on fd 3 holding {"env":…,"hako":1,"secrets":{…}}, and HAKO_SECRETS_FD=3\n' +
       '  --via files  one 0400 file per secret in a private 0700 tmpfs folder: HAKO_SECRETS_DIR and\n' +

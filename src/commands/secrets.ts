@@ -4,7 +4,7 @@ import { HakoError } from '../core/errors.js';
 import { defaultEnv, getSecret, listSecrets, removeSecret, setSecrets } from '../services/secrets.js';
 import { flag, str, type CommandSpec } from './command.js';
 import { readValue } from './input.js';
-import { accessText } from './env.js';
+import { accessText, accessVia } from './env.js';
 import { json, table } from './table.js';
 
 export const secretCommands: CommandSpec[] = [
@@ -103,8 +103,8 @@ export const secretCommands: CommandSpec[] = [
               env: e.name,
               key_id: e.keyId,
               opens: e.access.opens,
-              via: e.access.opens ? e.access.kind : null,
-              source: e.access.opens ? e.access.label : null,
+              via: accessVia(e.access),
+              source: e.access.opens === false ? null : e.access.label,
             })),
             secrets: l.names.map((n) => ({ name: n.name, environments: n.present, declared: n.declared, required: n.required })),
           }),

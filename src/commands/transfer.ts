@@ -10,20 +10,33 @@ import { json } from './table.js';
 export const transferCommands: CommandSpec[] = [
   {
     words: ['import'],
-    summary: 'set many secrets from a dotenv, JSON or YAML file',
-    usage: 'hako import FILE [--env E] [--format dotenv|json|yaml]',
+    summary: 'set many secrets from a dotenv, JSON or YAML file (or stdin: -)',
+    usage: 'hako import FILE|- [--env E] [--format dotenv|json|yaml]',
     description:
-      'The format comes from the extension (.json, .yaml/.yml, else dotenv) or --format. All values\nland in one write, or none do. Values equal to the stored ones keep their ciphertext.',
+      'The format comes from the extension (.json, .yaml/.yml, else dotenv) or --format; `-` reads stdin\n' +
+      '(dotenv unless --format). All values land in one write, or none do. Values equal to the stored ones\n' +
+      'keep their ciphertext. A .env is read as dotenv, dotenvx and node --env-file read it where they\n' +
+      'agree, and refused (with the line and why) where they do not; ${VAR} and $(cmd) stay as written,\n' +
+      'never expanded or run. See docs/LAUNCHER.md.',
     options: {
       env: envOption,
       format: { type: 'string', label: 'F', help: 'dotenv, json or yaml', choices: ['dotenv', 'json', 'yaml'] },
       json: { type: 'boolean', help: 'print what changed as JSON' },
     },
     positionals: [1, 1],
-    examples: ['hako import .env --env development', 'hako import secrets.yaml --env staging', 'hako import config.txt --format dotenv'],
+    examples: [
+      'hako import .env --env development',
+      'hako import secrets.yaml --env staging',
+      'hako import config.txt --format dotenv',
+      'vault kv get -format=json secret/app | jq .data.data | hako import - --format json',
+    ],
     async run(ctx, args) {
       const env = defaultEnv(ctx, str(args, 'env'));
-      const r = await importFile(ctx, env, args.positionals[0]!, str(args, 'format'));
+      const path = args.positionals[0]!;
+      if (path === '-' && ctx.io.stdinIsTTY)
+        throw new HakoError('E_USAGE', 'hako import - reads stdin, which is a terminal here', 'pipe the file in: hako import - < .env');
+      const r = await importFile(ctx, env, path, str(args, 'format'), () => ctx.io.readStdin());
+      for (const note of r.notes) ctx.notice(note);
       if (flag(args, 'json')) ctx.io.stdout(json({ env, changed: r.changed, unchanged: r.unchanged }));
       else ctx.io.stderr(`hako: imported into '${env}': ${r.changed.length} changed, ${r.unchanged.length} unchanged\n`);
     },

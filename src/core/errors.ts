@@ -32,6 +32,7 @@ export type ErrorCode =
   | 'E_AGE' // an age identity or recipient problem
   | 'E_NO_RECIPIENT' // a recipient that is not in the environment
   | 'E_PROCESS_CONTROL' // a hand-off would set a variable that changes what a process does
+  | 'E_KDF_COST' // a passphrase block asks for more Argon2 memory or time than hako spends
   | 'E_KEYCHAIN' // the OS keychain was asked for (or holds a key) and cannot be used
   | 'E_LOCKOUT' // a sealed package refuses passwords for a while after failed ones
   | 'E_PLATFORM' // a platform's CLI (gh, wrangler) refused or failed

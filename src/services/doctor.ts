@@ -230,7 +230,9 @@ const environmentsCheck: Check = {
   run(f) {
     const out: Finding[] = [];
     for (const e of f.environments) {
-      if (!e.access.opens && e.access.code === 'E_NO_KEY') {
+      // null: a passphrase is given for it; doctor, like every listing, spends no Argon2 derivation on it.
+      if (e.access.opens !== false) continue;
+      if (e.access.code === 'E_NO_KEY') {
         out.push({
           check: 'environments',
           severity: 'info',
@@ -240,7 +242,7 @@ const environmentsCheck: Check = {
               ? `hako key import --passphrase --env ${e.env} (or set HAKO_PASSPHRASE_${e.env.toUpperCase().replace(/-/g, '_')})`
               : `hako key import (paste the line from hako key export --env ${e.env} on a machine that has it), or set HAKO_KEY`,
         });
-      } else if (!e.access.opens) {
+      } else {
         if (e.access.code === 'E_KEY_PERMS' && f.home.loose.length) continue; // the key folder check names the file
         out.push({
           check: 'environments',

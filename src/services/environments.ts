@@ -12,6 +12,7 @@ import type { EnvironmentRecord, SecretsFile } from '../core/formats/secrets-fil
 import { writeKeyFile } from '../core/keys/key-file-source.js';
 import type { KeySourceKind } from '../core/keys/key-source.js';
 import { resolveKey } from '../core/keys/resolve-key.js';
+import { passphraseFromEnv } from '../core/keys/passphrase-source.js';
 import { isHakoError } from '../core/errors.js';
 import type { KeychainRequest } from '../core/keychain/keychain.js';
 import { homeLabel, KEY_FILE_HOME, keychainHome, storeKeyInKeychain, type KeyHome } from './keychain.js';
@@ -87,23 +88,39 @@ export async function removeEnvironment(ctx: ServiceContext, name: string): Prom
   return result;
 }
 
-export type Access = { opens: true; kind: KeySourceKind; label: string } | { opens: false; code: string; reason: string; hint?: string };
+/**
+ * Whether this machine opens an environment: yes (and how), no (and why), or null: a
+ * passphrase is there for it but was not checked, since that takes an Argon2 derivation.
+ */
+export type Access =
+  | { opens: true; kind: KeySourceKind; label: string }
+  | { opens: false; code: string; reason: string; hint?: string }
+  | { opens: null; kind: 'passphrase'; label: string };
 
-/** Whether this machine can open an environment, without prompting anyone. */
+/**
+ * Whether this machine can open an environment, without prompting anyone and without
+ * deriving a passphrase key: a listing must not spend an Argon2 derivation (seconds and
+ * hundreds of MiB, chosen by whoever wrote the file) per environment it shows.
+ */
 export async function probeAccess(ctx: ServiceContext, file: SecretsFile, env: string): Promise<Access> {
   const quiet = nonInteractive(ctx);
+  const record = requireEnvironment(file, env);
   try {
-    const opened = await resolveKey(keyTarget(env, requireEnvironment(file, env)), keySourcesFor(quiet));
+    const sources = keySourcesFor(quiet).filter((s) => s.kind !== 'passphrase');
+    const opened = await resolveKey(keyTarget(env, record), sources);
     return { opens: true, kind: opened.kind, label: opened.label };
   } catch (err) {
-    if (isHakoError(err))
-      return {
-        opens: false,
-        code: err.code,
-        reason: err.code === 'E_NO_KEY' ? 'no key on this machine' : err.message,
-        ...(err.hint ? { hint: err.hint } : {}),
-      };
-    throw err;
+    if (!isHakoError(err)) throw err;
+    if (err.code === 'E_NO_KEY') {
+      const given = record.passphrase ? passphraseFromEnv(ctx, env) : null;
+      if (given) return { opens: null, kind: 'passphrase', label: given.from };
+    }
+    return {
+      opens: false,
+      code: err.code,
+      reason: err.code === 'E_NO_KEY' ? 'no key on this machine' : err.message,
+      ...(err.hint ? { hint: err.hint } : {}),
+    };
   }
 }
 

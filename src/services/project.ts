@@ -17,7 +17,7 @@ import {
   type SecretsFile,
 } from '../core/formats/secrets-file.js';
 import { writeFileAtomic } from '../core/fs/atomic-write.js';
-import { withFileLock } from '../core/fs/lock.js';
+import { staleLockNotice, withFileLock } from '../core/fs/lock.js';
 import { resolveKey, type OpenedEnvironment } from '../core/keys/resolve-key.js';
 import type { KeyTarget } from '../core/keys/key-source.js';
 import { keySourcesFor, type ServiceContext } from './context.js';
@@ -125,7 +125,7 @@ export async function updateSecretsFile<T>(
       return { result, written: true };
     },
     {
-      onStaleLock: ({ pid }) => ctx.notice(`removed a stale lock left by a hako that died${pid ? ` (pid ${pid})` : ''}`),
+      onStaleLock: (info) => ctx.notice(staleLockNotice(info)),
     },
   );
 }

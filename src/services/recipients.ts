@@ -25,7 +25,7 @@ import {
   type RecipientRow,
 } from '../core/formats/recipients-doc.js';
 import { writeFileAtomic } from '../core/fs/atomic-write.js';
-import { withFileLock } from '../core/fs/lock.js';
+import { staleLockNotice, withFileLock } from '../core/fs/lock.js';
 import { canonicalRecipient, parseRecipient, type RecipientKind } from '../core/keys/age-recipient.js';
 import { entriesByRecipient } from '../core/keys/age-identity-source.js';
 import { wrapKeyForRecipient } from '../core/keys/recipient-wrap.js';
@@ -241,7 +241,7 @@ async function syncRecipientsDoc(ctx: ServiceContext, project: Project, updates:
       if (exists && readFileSync(path, 'utf8') === text) return;
       writeFileAtomic(path, text, { mode: 0o644 });
     },
-    { onStaleLock: ({ pid }) => ctx.notice(`removed a stale lock left by a hako that died${pid ? ` (pid ${pid})` : ''}`) },
+    { onStaleLock: (info) => ctx.notice(staleLockNotice(info)) },
   );
   return path;
 }

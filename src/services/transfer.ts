@@ -7,7 +7,7 @@ import { extname, resolve } from 'node:path';
 import { HakoError } from '../core/errors.js';
 import { displayName } from '../core/display.js';
 import { assertSecretName } from '../core/names.js';
-import { encodeDotenv, parseDotenv } from '../core/formats/dotenv.js';
+import { encodePortableDotenv, readDotenv } from '../core/formats/dotenv.js';
 import { encodeShellExports } from '../core/formats/shell.js';
 import { parseJsonMap, parseYamlMap, type ImportFormat } from '../core/formats/structured.js';
 import { assertNoProcessControl, deliveredVariables } from '../core/process-control-names.js';
@@ -23,11 +23,25 @@ export function importFormatOf(path: string, flag?: string): ImportFormat {
   return f;
 }
 
+export interface ImportReading {
+  values: Map<string, string>;
+  /** How lines were read (dotenv: a value cut at "#", a "$" kept as written); never a value. */
+  notes: string[];
+}
+
 export async function parseImport(bytes: Buffer, format: ImportFormat, what: string): Promise<Map<string, string>> {
+  return (await readImport(bytes, format, what)).values;
+}
+
+export async function readImport(bytes: Buffer, format: ImportFormat, what: string): Promise<ImportReading> {
   const text = valueFromBytes(bytes, what);
   let values: Map<string, string>;
-  if (format === 'dotenv') values = new Map(parseDotenv(text, what).map((e) => [e.name, e.value]));
-  else if (format === 'json') values = parseJsonMap(text, what);
+  let notes: string[] = [];
+  if (format === 'dotenv') {
+    const reading = readDotenv(text, what, 'dotenv');
+    values = new Map(reading.entries.map((e) => [e.name, e.value]));
+    notes = reading.notes;
+  } else if (format === 'json') values = parseJsonMap(text, what);
   else values = await parseYamlMap(text, what);
   const bad = [...values.keys()].filter((n) => {
     try {
@@ -47,26 +61,40 @@ export async function parseImport(bytes: Buffer, format: ImportFormat, what: str
       'secret names are upper-case letters, digits and "_", e.g. DATABASE_URL',
     );
   }
-  return values;
+  return { values, notes };
 }
 
-export async function importFile(ctx: ServiceContext, env: string, path: string, formatFlag?: string): Promise<SetResult> {
-  const format = importFormatOf(path, formatFlag);
+export type ImportResult = SetResult & { notes: string[] };
+
+/** Imports a file; `-` is the caller's stdin, whose bytes the caller passes as `stdin`. */
+export async function importFile(
+  ctx: ServiceContext,
+  env: string,
+  path: string,
+  formatFlag?: string,
+  stdin?: () => Promise<Buffer>,
+): Promise<ImportResult> {
+  const format = importFormatOf(path === '-' ? '' : path, formatFlag);
   let bytes: Buffer;
-  try {
-    bytes = readFileSync(resolve(ctx.cwd, path));
-  } catch (err) {
-    throw new HakoError('E_IO', `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, 'check the path');
+  if (path === '-') {
+    if (!stdin) throw new HakoError('E_USAGE', 'no stdin to import from', 'give a file path');
+    bytes = await stdin();
+  } else {
+    try {
+      bytes = readFileSync(resolve(ctx.cwd, path));
+    } catch (err) {
+      throw new HakoError('E_IO', `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, 'check the path');
+    }
   }
-  const values = await parseImport(bytes, format, path);
+  const { values, notes } = await readImport(bytes, format, path === '-' ? 'stdin' : path);
   for (const [name, value] of values) valueFromBytes(Buffer.from(value, 'utf8'), name);
-  return setSecrets(ctx, env, values);
+  return { ...(await setSecrets(ctx, env, values)), notes };
 }
 
 export type ExportFormat = 'dotenv' | 'shell' | 'json';
 
 export function encodeExport(values: ReadonlyMap<string, string>, format: ExportFormat): string {
-  if (format === 'dotenv') return encodeDotenv(values);
+  if (format === 'dotenv') return encodePortableDotenv(values);
   if (format === 'shell') return encodeShellExports(values);
   return `${JSON.stringify(Object.fromEntries(values), null, 2)}\n`;
 }

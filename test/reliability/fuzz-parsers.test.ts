@@ -13,7 +13,7 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { HakoError } from '../../src/core/errors.js';
-import { parseDotenv } from '../../src/core/formats/dotenv.js';
+import { encodeDotenv, parseDotenv } from '../../src/core/formats/dotenv.js';
 import { parseJsonMap, parseYamlMap } from '../../src/core/formats/structured.js';
 import { encodeExport } from '../../src/services/transfer.js';
 import { stringify as stringifyYaml } from 'yaml';
@@ -96,7 +96,7 @@ describe('fuzz import errors: no message quotes a value', () => {
     )
     .map((pairs) => new Map(pairs.map(([k, v]) => [k, `${MARK}${v}`])));
   const formats = [
-    { name: 'dotenv', encode: (m: Map<string, string>) => encodeExport(m, 'dotenv'), parse: (t: string) => parseDotenv(t, 'in.env') },
+    { name: 'dotenv', encode: (m: Map<string, string>) => encodeDotenv(m), parse: (t: string) => parseDotenv(t, 'in.env') },
     { name: 'json', encode: (m: Map<string, string>) => encodeExport(m, 'json'), parse: (t: string) => parseJsonMap(t, 'in.json') },
     {
       name: 'yaml',

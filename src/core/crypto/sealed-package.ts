@@ -33,7 +33,7 @@
 import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { HakoError } from '../errors.js';
 import { ENV_NAME, SECRET_NAME } from '../names.js';
-import { DEFAULT_KDF, validKdfParams, type KdfParams } from './argon2id.js';
+import { assertKdfAffordable, DEFAULT_KDF, validKdfParams, type KdfParams } from './argon2id.js';
 import { isJsonObject, parseStrictJson } from '../formats/strict-json.js';
 
 export const PACKAGE_MAGIC = 'hakopkg';
@@ -99,6 +99,7 @@ export function parsePackage(bytes: Buffer): ParsedPackage {
 
 /** Argon2id of the password: the slow step, done once per attempt. */
 async function stretch(password: string, salt: Buffer, kdf: KdfParams): Promise<Buffer> {
+  assertKdfAffordable(kdf, 'the sealed package'); // its header is written by whoever made the file
   let argon2: typeof import('argon2');
   try {
     argon2 = await import('argon2');

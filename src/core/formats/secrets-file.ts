@@ -12,7 +12,7 @@ import { displayName, displayText } from '../display.js';
 import { ENV_NAME, KEY_ID, SECRET_NAME } from '../names.js';
 import { isWellFormedToken } from '../crypto/environment-cipher.js';
 import { decodeBase64Strict } from '../crypto/base64.js';
-import { validKdfParams, type KdfParams } from '../crypto/argon2id.js';
+import { KDF_LIMITS, validKdfParams, type KdfParams } from '../crypto/argon2id.js';
 import { isJsonObject, parseStrictJson, type JsonObject, type JsonValue } from './strict-json.js';
 
 export const FORMAT_VERSION = 1;
@@ -134,7 +134,11 @@ function environmentFromJson(value: JsonValue | undefined, path: string, bad: Ba
     if (!isJsonObject(p)) return bad(`${path}.passphrase`, 'must be an object');
     onlyFields(p, ['kdf', 'm', 'p', 't'], `${path}.passphrase`, bad);
     const params = { kdf: p['kdf'], m: p['m'], t: p['t'], p: p['p'] } as KdfParams;
-    if (!validKdfParams(params)) bad(`${path}.passphrase`, 'kdf must be "argon2id" with m, t, p integers in range');
+    if (!validKdfParams(params))
+      bad(
+        `${path}.passphrase`,
+        `kdf must be "argon2id" with integers p from 1 to ${KDF_LIMITS.pMax}, t from 1 to ${KDF_LIMITS.tMax}, m (KiB) from 8·p to ${KDF_LIMITS.mMax}`,
+      );
     record.passphrase = params;
   }
 

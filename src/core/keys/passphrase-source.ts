@@ -31,7 +31,7 @@ export class PassphraseSource implements KeySource {
       found = { value: await this.ctx.promptSecret(`Passphrase for environment '${target.env}': `), from: 'passphrase prompt' };
     }
     if (!found) return { missed: `neither ${passphraseVarName(target.env)} nor HAKO_PASSPHRASE is set` };
-    const key = await deriveKeyFromPassphrase(found.value, target.keyId, target.passphrase);
+    const key = await deriveKeyFromPassphrase(found.value, target.keyId, target.passphrase, `environment '${target.env}'`);
     return { key, label: found.from };
   }
 }
