@@ -362,7 +362,7 @@ export const completionCommands: CommandSpec[] = [
       const what = args.positionals[0]!;
       if (what === 'envs') {
         try {
-          for (const name of loadSecretsFile(findProject(ctx.cwd)).environments.keys()) ctx.io.stdout(`${name}\n`);
+          for (const name of loadSecretsFile(findProject(ctx)).environments.keys()) ctx.io.stdout(`${name}\n`);
         } catch {
           // Completion never complains: outside a project there is nothing to offer.
         }

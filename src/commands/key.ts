@@ -50,7 +50,7 @@ export const keyCommands: CommandSpec[] = [
       let r;
       if (flag(args, 'passphrase')) {
         const env = defaultEnv(ctx, str(args, 'env'));
-        requireEnvironment(loadSecretsFile(findProject(ctx.cwd)), env);
+        requireEnvironment(loadSecretsFile(findProject(ctx)), env);
         r = await importPassphrase(ctx, env, await readPassphrase(ctx, env), request);
       } else {
         const text =
@@ -136,7 +136,7 @@ export const keyCommands: CommandSpec[] = [
       if (flag(args, 'passphrase') && flag(args, 'random'))
         throw new HakoError('E_USAGE', '--passphrase and --random exclude each other', 'give one of them');
       // Checked before a new passphrase is asked for; the service checks it again for library callers.
-      const record = requireEnvironment(loadSecretsFile(findProject(ctx.cwd)), env);
+      const record = requireEnvironment(loadSecretsFile(findProject(ctx)), env);
       const random = flag(args, 'random');
       if (record.passphrase && !flag(args, 'passphrase') && !random) await rotateKey(ctx, env, {}); // throws the refusal
       const passphrase = flag(args, 'passphrase') ? await readNewPassphrase(ctx, env, 'new') : undefined;

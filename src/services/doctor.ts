@@ -79,7 +79,7 @@ async function gather(ctx: ServiceContext): Promise<DoctorFacts> {
     identities: null,
   };
   try {
-    facts.project = findProject(ctx.cwd);
+    facts.project = findProject(ctx);
     facts.file = loadSecretsFile(facts.project);
   } catch (err) {
     if (!isHakoError(err)) throw err;

@@ -27,7 +27,7 @@ export type EditOutcome = { kind: 'saved'; result: SetResult } | { kind: 'unchan
 
 export async function editEnvironment(ctx: EditContext, env: string): Promise<EditOutcome> {
   assertEnvName(env);
-  const project = findProject(ctx.cwd);
+  const project = findProject(ctx);
   const exists = loadSecretsFile(project).environments.has(env);
   const before = exists ? await revealEnvironment(ctx, env, project) : new Map<string, string>();
   const editor = ctx.env['VISUAL'] || ctx.env['EDITOR'] || 'vi';

@@ -81,7 +81,7 @@ export async function whoAmI(ctx: ServiceContext, given?: { file: SecretsFile | 
   let file: SecretsFile | null = given ? given.file : null;
   if (!given) {
     try {
-      file = loadSecretsFile(findProject(ctx.cwd));
+      file = loadSecretsFile(findProject(ctx));
     } catch (err) {
       if (!isHakoError(err) || err.code !== 'E_NO_PROJECT') throw err;
     }

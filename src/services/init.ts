@@ -49,7 +49,7 @@ export async function initProject(ctx: ServiceContext, opts: { env?: string; pas
   let created = false;
   let environments = 0;
   if (existsSync(file)) {
-    environments = parseSecretsFile(readSecretsText({ root, file })).environments.size; // an existing file must be valid
+    environments = parseSecretsFile(readSecretsText({ root, file, gitRoot: root })).environments.size; // an existing file must be valid
   } else {
     writeFileAtomic(file, encodeSecretsFile(emptySecretsFile()), { mode: 0o644, dirMode: 0o755 });
     created = true;
