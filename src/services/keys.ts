@@ -63,16 +63,8 @@ async function saveVerifiedKey(
     return { env, keyId, path: homeLabel(home, keyId, ctx.env), alreadyPresent: !fresh, keychain: home.keychain.backend };
   }
   const path = keyFilePath(keyId, ctx.env);
-  let existing: Buffer | null;
-  try {
-    existing = readKeyFile(path);
-  } catch (err) {
-    throw new HakoError(
-      'E_KEY_CONFLICT',
-      `a key file for key id ${keyId} already exists and cannot be used (${isHakoError(err) ? err.code : 'unreadable'}); nothing was written`,
-      `look at ${path}: fix its permissions (chmod 600) if it is this key, or move it away if it is damaged`,
-    );
-  }
+  // A key file that cannot be used (unsafe, damaged, a folder) stops the import with its own explanation.
+  const existing = readKeyFile(path);
   if (existing && !existing.equals(key)) {
     throw new HakoError(
       'E_KEY_CONFLICT',
