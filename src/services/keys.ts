@@ -6,7 +6,7 @@
  * recipient, and leaves the old key file in place so older commits stay readable.
  */
 import { readdirSync } from 'node:fs';
-import { HakoError, isHakoError } from '../core/errors.js';
+import { HakoError } from '../core/errors.js';
 import type { EnvironmentRecord } from '../core/formats/secrets-file.js';
 import { checkContinuity, verifyEntryChain } from './continuity.js';
 import { assertEnvName, KEY_ID } from '../core/names.js';
