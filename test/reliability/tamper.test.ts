@@ -27,7 +27,7 @@ import { genesisLink } from '../../src/core/trust/key-chain.js';
 import { metaText } from '../../src/core/formats/secret-meta.js';
 import { join } from 'node:path';
 import { encodeSecretsFile, parseSecretsFile, type SecretsFile } from '../../src/core/formats/secrets-file.js';
-import { Project, runHako, tempDir, hakoInProcessByDefault } from '../helpers.js';
+import { Project, runHako, hakoInProcessByDefault } from '../helpers.js';
 import { hakoInProcess, onlyHakoLines } from './in-process.js';
 import { cases, DEEP, recordArea } from './depth.js';
 
