@@ -10,6 +10,8 @@
  *           does without the driver). Also the driver carrying 10 names over a rotation.
  *   scan    `hako scan --history` on 2,000 commits (values of 1,000 secrets, every encoded
  *           form) — baseline: `git log -p --all | grep -F` for one value.
+ *   log     `hako log` over 2,000 commits that each change one secret of a 1,000-secret file
+ *           — baseline: `git log -p` of that file (text diffs, no textconv).
  *
  * Timing through hyperfine (medians of ≥ 10 runs after warm-up). Fixtures go to a temporary
  * folder that is removed at the end; results to bench/results/git-latest.json.
@@ -23,7 +25,7 @@ import { makeSecrets, tempRoot } from './lib/fixtures.mjs';
 import { hyperfine } from './lib/hyperfine.mjs';
 import { formatTable, ms, row } from './lib/report.mjs';
 
-const ALL = ['verify', 'merge', 'scan'];
+const ALL = ['verify', 'merge', 'scan', 'log'];
 const wanted = process.argv.slice(2);
 const cases = wanted.length ? ALL.filter((c) => wanted.includes(c)) : ALL;
 const root = tempRoot();
@@ -211,6 +213,48 @@ try {
   process.stdout.write(`\nhako git bench (${cpus().length} cores, node ${process.version})\n`);
   process.stdout.write(formatTable(rows));
   for (const r of rows) if (r.note) process.stdout.write(`  ${r.id}: ${r.note}\n`);
+  if (cases.includes('log')) {
+    log('log: 2,000 commits changing a 1,000-secret file');
+    const home = join(root, 'home-log');
+    const dir = project('log', home);
+    importValues(dir, home, 'production', makeSecrets(1000));
+    run('git', ['add', '-A'], { cwd: dir, env: gitEnv(home) });
+    run('git', ['commit', '-qm', 'seed'], { cwd: dir, env: gitEnv(home) });
+    const head = run('git', ['rev-parse', 'HEAD'], { cwd: dir }).trim();
+    const lines = run('git', ['show', 'HEAD:.hako/secrets.json'], { cwd: dir }).split('\n');
+    const at = lines.map((l, i) => (/^ {8}"SECRET_/.test(l) ? i : -1)).filter((i) => i >= 0);
+    const parts = [];
+    const blob = (s) => `data ${Buffer.byteLength(s)}\n${s}\n`;
+    for (let i = 1; i <= 2000; i++) {
+      // A new token for one secret (a different ciphertext of the same length): what hako set writes.
+      const k = at[(i * 37) % at.length];
+      lines[k] = lines[k].replace(/"v2:[^"]{8}/, `"v2:${String(i).padStart(8, 'A')}`);
+      parts.push(`commit refs/heads/main\ncommitter b <b@e> ${1700000000 + i} +0000\n${blob(`c ${i}`)}`);
+      if (i === 1) parts.push(`from ${head}\n`);
+      parts.push(`M 644 inline .hako/secrets.json\n${blob(lines.join('\n'))}\n`);
+    }
+    run('git', ['fast-import', '--quiet'], { cwd: dir, input: parts.join(''), env: gitEnv(home) });
+    run('git', ['reset', '-q', '--hard'], { cwd: dir });
+    const r = hyperfine(
+      [
+        { name: 'log', cmd: `sh -c "${HAKO.replace(/'/g, '')} log --json >/dev/null"` },
+        { name: 'git-log-p', cmd: 'sh -c "git log -p -- .hako/secrets.json >/dev/null"' },
+      ],
+      { cwd: dir, env: hakoEnv(home), warmup: 1, runs: 10 },
+    );
+    raw.log = r;
+    rows.push(
+      row({
+        id: 'G6',
+        what: 'hako log, 2,000 commits of a 1,000-secret file',
+        hako: ms(r.log.median),
+        peer: ms(r['git-log-p'].median),
+        ratio: r.log.median / r['git-log-p'].median,
+        note: 'peer: git log -p of the file (text diffs)',
+      }),
+    );
+  }
+
   mkdirSync(join(REPO_ROOT, 'bench', 'results'), { recursive: true });
   writeFileSync(
     join(REPO_ROOT, 'bench', 'results', 'git-latest.json'),

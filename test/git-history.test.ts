@@ -25,9 +25,11 @@ function gitAs(p: Project, who: string, args: string[], input?: string): string 
 
 test('hako log STRIPE_KEY --env production lists each change with author and date, with a rotation and a recipient change', async (t) => {
   const p = new Project();
+  p.ok(['env', 'add', 'production']);
   t.after(() => p.cleanup());
   p.set('STRIPE_KEY', 'sk_live_first_value', 'production');
   p.set('OTHER', 'other-value-1', 'production');
+  p.ok(['env', 'add', 'staging']);
   p.set('STRIPE_KEY', 'sk_test_staging_val', 'staging');
   gitAs(p, 'Ada', ['add', '-A']);
   gitAs(p, 'Ada', ['commit', '-qm', 'add stripe']);
@@ -86,6 +88,7 @@ test('hako log STRIPE_KEY --env production lists each change with author and dat
 
 test('hako scan --history finds a value committed and deleted 50 commits ago in 2,000 commits, and reports the commit', async (t) => {
   const p = new Project();
+  p.ok(['env', 'add', 'production']);
   t.after(() => p.cleanup());
   const value = 'postgres://app:Xy9-secret-pw@db.internal/app';
   p.set('DATABASE_URL', value, 'production');

@@ -33,6 +33,7 @@ const COMMAND = `'${process.execPath}' '${HAKO_BIN}'`;
 
 function seeded(n: number, env = 'production'): { p: Project; values: Map<string, string> } {
   const p = new Project();
+  p.ok(['env', 'add', 'production']);
   const values = new Map<string, string>();
   for (let i = 0; i < n; i++) values.set(`SECRET_${String(i).padStart(3, '0')}`, `value-${i}-${'q'.repeat(8 + (i % 5))}`);
   writeFileSync(join(p.dir, 'seed.env'), [...values].map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
@@ -189,6 +190,7 @@ test('pre-commit hook blocks a plaintext .env, an unencrypted SOPS-rule YAML and
 
 test('git setup never overwrites a pre-commit hook: explains, or chains with --chain', async (t) => {
   const p = new Project();
+  p.ok(['env', 'add', 'production']);
   t.after(() => p.cleanup());
   p.set('A_TOKEN', 'some-long-value', 'production');
   const hook = join(p.dir, '.git', 'hooks', 'pre-commit');
@@ -230,6 +232,7 @@ test('textconv: git log -p shows names per environment, never values or cipherte
 
 test('expiry: an expired secret fails verify (a warning in the hook), and a hand-edited expiry is detected', async (t) => {
   const p = new Project();
+  p.ok(['env', 'add', 'production']);
   t.after(() => p.cleanup());
   p.set('API_TOKEN', 'token-value-123', 'production');
   p.ok(['set', 'API_TOKEN', '--env', 'production', '--keep-value', '--expires', '2027-03-01']);
@@ -266,8 +269,10 @@ test('expiry: an expired secret fails verify (a warning in the hook), and a hand
 
 test('verify: required names, recipients.md out of step, no key here, and a broken chain', async (t) => {
   const p = new Project();
+  p.ok(['env', 'add', 'production']);
   t.after(() => p.cleanup());
   p.set('A_TOKEN', 'a-token-value', 'production');
+  p.ok(['env', 'add', 'staging']);
   p.set('B_TOKEN', 'b-token-value', 'staging');
   const json = p.json();
   json.schema = { A_TOKEN: { required: true } };

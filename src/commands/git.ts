@@ -66,7 +66,7 @@ export const gitCommands: CommandSpec[] = [
     summary: 'set up git for hako: merge and diff drivers for .hako/secrets.json, and a pre-commit hook',
     usage: 'hako git setup [--chain] [--no-hook] [--command CMD]',
     description:
-      'Adds ".hako/secrets.json merge=hako diff=hako" to .gitattributes (commit it), defines the drivers\n' +
+      'Adds "secrets.json merge=hako diff=hako" to .hako/.gitattributes (commit it), defines the drivers\n' +
       'in the local git config (.git/config: each clone runs this once), and installs a pre-commit hook\n' +
       'that runs hako verify --staged. An existing pre-commit hook is never overwritten: --chain keeps it\n' +
       '(as pre-commit.pre-hako, run first); without --chain hako says what line to add to it.\n' +

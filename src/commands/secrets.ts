@@ -25,15 +25,15 @@ export const secretCommands: CommandSpec[] = [
     usage: 'hako set NAME [--env E] [--from-file PATH] [--expires DATE|none] [--rotate-every Nd|none] [--keep-value]',
     description:
       'On a terminal the value is asked without echo; otherwise all of stdin is read and one trailing\n' +
-      'newline is stripped. Setting the same value again leaves the file unchanged. A missing\n' +
-      'environment is created with a random key.\n' +
+      'newline is stripped. Setting the same value again leaves the file unchanged. The environment\n' +
+      'must exist (hako init makes the first one; hako env add NAME makes more).\n' +
       'Expiry: --expires sets the day after which the secret counts as expired (hako verify fails);\n' +
       '--rotate-every moves the expiry that many days past today each time the value changes. Both\n' +
       'are authenticated with the value, so editing them in the file by hand makes it fail to open.\n' +
       '"none" removes one; --keep-value changes only the expiry, keeping the stored value.',
     options: {
       env: envOption,
-      'from-file': { type: 'string', label: 'PATH', help: 'read the value from a file (exact bytes)' },
+      'from-file': { type: 'string', label: 'PATH', help: 'read the value from a file (exact bytes)', path: true },
       expires: { type: 'string', label: 'DATE', help: 'expiry day, YYYY-MM-DD (UTC), or "none" to remove it' },
       'rotate-every': { type: 'string', label: 'Nd', help: 'rotation period in days, e.g. 90d, or "none" to remove it' },
       'keep-value': { type: 'boolean', help: 'keep the stored value; change only --expires / --rotate-every' },
@@ -73,7 +73,7 @@ export const secretCommands: CommandSpec[] = [
       if (processControlKind(name)) {
         ctx.notice(`note: ${name} changes what a process does; hako run delivers it only with --allow ${name} (or --via fd3)`);
       }
-      if (flag(args, 'json')) ctx.io.stdout(json({ env, name, changed: r.changed.length > 0, created_environment: r.createdEnvironment }));
+      if (flag(args, 'json')) ctx.io.stdout(json({ env, name, changed: r.changed.length > 0 }));
       else if (flag(args, 'keep-value'))
         ctx.io.stderr(
           r.changed.length
@@ -140,10 +140,11 @@ export const secretCommands: CommandSpec[] = [
         ctx.io.stdout(
           json({
             environments: l.environments.map((e) => ({
-              name: e.name,
+              env: e.name,
               key_id: e.keyId,
               opens: e.access.opens,
               via: accessVia(e.access),
+              source: e.access.opens === false ? null : e.access.label,
             })),
             secrets: l.names.map((n) => ({
               name: n.name,

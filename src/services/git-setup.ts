@@ -10,7 +10,7 @@
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { isAbsolute, join, relative, sep } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { HakoError } from '../core/errors.js';
 import { gitText, runGit } from '../core/git/run-git.js';
 import { parseSecretsFile, encodeSecretsFile, SECRETS_FILE_NAME } from '../core/formats/secrets-file.js';
@@ -44,16 +44,13 @@ export function gitSetup(ctx: ServiceContext, opts: GitSetupOptions): GitSetupRe
   if (!project.gitRoot)
     throw new HakoError('E_NOT_GIT', 'hako git setup needs a git repository', 'run git init first, then hako git setup');
   const root = project.gitRoot;
-  const rel = relative(root, join(project.root, SECRETS_FILE_NAME)).split(sep).join('/');
 
-  // .gitattributes at the work tree root.
-  const attrPath = join(root, '.gitattributes');
-  const want = `${rel} merge=hako diff=hako`;
+  // .hako/.gitattributes (beside hako init's "secrets.json -text"): attributes of a file apply from every line that matches it.
+  const attrPath = join(project.root, '.hako', '.gitattributes');
+  const want = 'secrets.json merge=hako diff=hako';
   const before = existsSync(attrPath) ? readFileSync(attrPath, 'utf8') : '';
   const lines = before.split('\n').filter((l, i, all) => !(i === all.length - 1 && l === ''));
-  const at = lines.findIndex((l) => l.trim().split(/\s+/)[0] === rel);
-  if (at >= 0) lines[at] = want;
-  else lines.push(want);
+  if (!lines.includes(want)) lines.push('# hako git setup: merge and diff drivers (defined in each clone by hako git setup)', want);
   const after = lines.join('\n') + '\n';
   if (after !== before) writeFileAtomic(attrPath, after, { mode: 0o644 });
 

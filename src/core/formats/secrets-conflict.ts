@@ -14,6 +14,8 @@ export interface ConflictRegion {
 }
 
 const START = /^<{7}(?: |$)/;
+/** The first marker line of a conflict the merge driver wrote (see secrets-merge.ts). */
+export const HAKO_CONFLICT = /^<{7} ours: /m;
 const MID = /^={7}$/;
 const END = /^>{7}(?: |$)/;
 
