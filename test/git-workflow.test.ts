@@ -278,7 +278,7 @@ test('verify: required names, recipients.md out of step, no key here, and a brok
   json.schema = { A_TOKEN: { required: true } };
   writeFileSync(join(p.dir, '.hako', 'secrets.json'), JSON.stringify(json, null, 2) + '\n');
   writeFileSync(join(p.dir, '.hako', 'recipients.md'), '# Recipients\n');
-  const r = p.run(['verify', '--json'], { env: { HAKO_HOME: tempDir('hako-nokeys-') } });
+  const r = p.run(['verify', '--json', '--env', 'production', '--env', 'staging'], { env: { HAKO_HOME: tempDir('hako-nokeys-') } });
   const report = JSON.parse(r.stdout);
   assert.equal(r.code, 1);
   const checks = report.issues.map((i: { check: string; env?: string }) => `${i.check}:${i.env ?? ''}`).sort();

@@ -19,7 +19,7 @@ import { writeFileAtomic } from '../core/fs/atomic-write.js';
 import { withFileLock } from '../core/fs/lock.js';
 import { shellQuote } from '../core/formats/shell.js';
 import type { ServiceContext } from './context.js';
-import { findProject, readSecretsText } from './project.js';
+import { findProject } from './project.js';
 
 export const HOOK_MARK = '# hako pre-commit hook';
 const CHAINED_NAME = 'pre-commit.pre-hako';
@@ -197,7 +197,7 @@ export async function resolveConflicts(
 ): Promise<ResolveResult> {
   const project = findProject(ctx);
   return withFileLock(project.file, () => {
-    const text = readSecretsText(project);
+    const text = readFileSync(project.file, 'utf8'); // as it is: reading through the project refuses markers
     if (!hasConflictMarkers(text))
       throw new HakoError('E_USAGE', `${SECRETS_FILE_NAME} has no merge conflicts`, 'nothing to resolve; check with hako verify');
     const r = resolveConflictText(text, side, env, names);

@@ -24,7 +24,7 @@ import { metaText } from '../core/formats/secret-meta.js';
 import { readObjects } from '../core/git/run-git.js';
 import { nonInteractive, type ServiceContext } from './context.js';
 import { verifyEntryChain } from './continuity.js';
-import { findProject, openEnvironment, readSecretsText, type Project } from './project.js';
+import { findProject, openEnvironment, type Project } from './project.js';
 import { expectedRecipientsDoc } from './recipients.js';
 import { expiryStatus, today } from './secrets.js';
 import { hookIndex, readSopsRules, scanContent, scanFiles, stagedFiles, valueMatcher, workTreeFiles } from './scan.js';
@@ -90,7 +90,8 @@ export async function verifyProject(ctx: ServiceContext, opts: VerifyOptions = {
         hookIndex(project.gitRoot!, ctx.env),
       )
     : [];
-  const text = staged ? (index[0]?.toString('utf8') ?? null) : readSecretsText(project);
+  // Read as it is: a file with conflict markers is a finding of verify, not an error of reading.
+  const text = staged ? (index[0]?.toString('utf8') ?? null) : readIfExists(project.file);
   const docText = staged ? (index[1]?.toString('utf8') ?? null) : readIfExists(join(project.root, RECIPIENTS_DOC_NAME));
 
   let file: SecretsFile | null = null;
