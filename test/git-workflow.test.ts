@@ -293,3 +293,53 @@ test('verify: required names, recipients.md out of step, no key here, and a brok
   assert.equal(broken.code, 1);
   assert.match(broken.stderr, /key chain of environment 'production' is broken/);
 });
+
+test('merge: a SOPS file edited on two branches merges by key (unchanged ciphertext kept, new MAC); the same key on both sides is a named conflict', async (t) => {
+  const p = new Project();
+  t.after(() => p.cleanup());
+  const idFile = join(tempDir('hako-sops-id-'), 'keys.txt');
+  const recipient = p.ok(['keygen', '--out', idFile]).stdout.trim();
+  p.env = { ...p.env, SOPS_AGE_KEY_FILE: idFile };
+  writeFileSync(join(p.dir, '.sops.yaml'), `creation_rules:\n  - path_regex: secrets/.*\\.yaml$\n    age: ${recipient}\n`);
+  mkdirSync(join(p.dir, 'secrets'));
+  writeFileSync(
+    join(p.dir, 'secrets', 'app.yaml'),
+    '# the app\ndb:\n    user: app\n    password: first-password\napi_key: k-123456\nregion: eu\n',
+  );
+  p.ok(['sops', 'encrypt', '-i', 'secrets/app.yaml']);
+  p.ok(['git', 'setup', '--command', COMMAND]);
+  writeFileSync(join(p.dir, '.gitattributes'), 'secrets/*.yaml merge=hako\n');
+  g(p, 'add', '-A');
+  g(p, 'commit', '-qm', 'sops file');
+  g(p, 'branch', '-M', 'main');
+  const region = (text: string) => /^region: (.*)$/m.exec(text)![1];
+  const before = readFileSync(join(p.dir, 'secrets', 'app.yaml'), 'utf8');
+
+  g(p, 'checkout', '-qb', 'theirs');
+  p.ok(['sops', 'set', 'secrets/app.yaml', '["db"]["password"]', '"their-password"']);
+  g(p, 'commit', '-qam', 'theirs: password');
+  g(p, 'checkout', '-q', 'main');
+  p.ok(['sops', 'set', 'secrets/app.yaml', '["api_key"]', '"k-ours-999"']);
+  g(p, 'commit', '-qam', 'ours: api key');
+  // Without the driver, sops files conflict on mac and lastmodified every time; with it:
+  const m = gitIn(p, ['merge', '--no-edit', 'theirs']);
+  assert.equal(m.status, 0, `${m.stdout}${m.stderr}`);
+  const after = readFileSync(join(p.dir, 'secrets', 'app.yaml'), 'utf8');
+  assert.equal(region(after), region(before), 'an unchanged value keeps its ciphertext');
+  assert.equal(after.split('\n')[0], before.split('\n')[0], 'the (encrypted) comment stays as it was');
+  const plain = p.ok(['sops', 'decrypt', 'secrets/app.yaml']).stdout;
+  assert.match(plain, /password: their-password/);
+  assert.match(plain, /api_key: k-ours-999/);
+  assert.match(plain, /user: app/);
+
+  g(p, 'checkout', '-qb', 'clash');
+  p.ok(['sops', 'set', 'secrets/app.yaml', '["api_key"]', '"k-clash-1"']);
+  g(p, 'commit', '-qam', 'clash 1');
+  g(p, 'checkout', '-q', 'main');
+  p.ok(['sops', 'set', 'secrets/app.yaml', '["api_key"]', '"k-clash-2"']);
+  g(p, 'commit', '-qam', 'clash 2');
+  const c = gitIn(p, ['merge', '--no-edit', 'clash']);
+  assert.notEqual(c.status, 0);
+  assert.match(c.stderr, /CONFLICT secrets\/app\.yaml: api_key was changed on both sides/);
+  assertNoSecretIn([c.stdout, c.stderr], ['k-clash-1', 'k-clash-2']);
+});

@@ -109,18 +109,26 @@ export const gitCommands: CommandSpec[] = [
     examples: ['git config merge.hako.driver "hako git merge-driver %O %A %B %P"'],
     async run(ctx, args) {
       const [base, ours, theirs] = args.positionals as [string, string, string];
-      const r = await runMergeDriver(ctx, base, ours, theirs);
       const path = args.positionals[3] ?? '.hako/secrets.json';
+      const r = await runMergeDriver(ctx, base, ours, theirs, path);
       for (const c of r.carried)
         ctx.io.stderr(
           `hako: ${path}: re-encrypted ${[...c.names, ...c.recipients.map((x) => `recipient ${x.slice(0, 16)}…`)].join(', ')} in '${c.env}' under its new key\n`,
         );
       if (r.textMerge) {
-        ctx.io.stderr(`hako: ${path}: a side does not parse as a secrets file; used git's text merge\n`);
+        ctx.io.stderr(
+          r.sops
+            ? `hako: ${path}: SOPS file not merged by key (${r.sops.why}); used git's text merge\n`
+            : `hako: ${path}: a side does not parse as a secrets file; used git's text merge\n`,
+        );
         return { code: r.clean ? 0 : 1 };
       }
       for (const c of r.conflicts) ctx.io.stderr(`hako: CONFLICT ${path}: ${c.what}\n`);
-      if (!r.clean)
+      if (!r.clean && r.sops)
+        ctx.io.stderr(
+          `hako: hint: ${path} is left as our side; edit it with hako sops edit ${path} to take their changes, then git add ${path}\n`,
+        );
+      else if (!r.clean)
         ctx.io.stderr(
           `hako: hint: keep one side per conflict: hako git resolve --ours|--theirs [--env E] [NAME...]; then hako verify and git add ${path}\n`,
         );

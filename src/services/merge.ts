@@ -28,6 +28,7 @@ import { keyMatchesLink, verifyChain } from '../core/trust/key-chain.js';
 import { resolveKey } from '../core/keys/resolve-key.js';
 import { wrapKeyForRecipient } from '../core/keys/recipient-wrap.js';
 import { keySourcesFor, nonInteractive, type ServiceContext } from './context.js';
+import { asSopsFile, mergeSopsFiles } from './sops-merge.js';
 import { keyTarget } from './project.js';
 
 export interface MergeDriverResult {
@@ -37,6 +38,8 @@ export interface MergeDriverResult {
   carried: { env: string; names: string[]; recipients: string[] }[];
   /** True when a side did not parse and git's text merge was used instead. */
   textMerge: boolean;
+  /** Set when the files were SOPS files: merged by key path (conflicts name key paths), or why not. */
+  sops?: { merged: boolean; why?: string };
 }
 
 function parseOrNull(text: string, where: string): SecretsFile | null {
@@ -53,6 +56,7 @@ export async function runMergeDriver(
   basePath: string,
   oursPath: string,
   theirsPath: string,
+  path = oursPath,
 ): Promise<MergeDriverResult> {
   const baseText = readFileSync(basePath, 'utf8');
   const oursText = readFileSync(oursPath, 'utf8');
@@ -60,8 +64,21 @@ export async function runMergeDriver(
   const ours = parseOrNull(oursText, 'ours');
   const theirs = parseOrNull(theirsText, 'theirs');
   if (!ours || !theirs) {
+    let sops: MergeDriverResult['sops'];
+    if (asSopsFile(oursText, path) && asSopsFile(theirsText, path)) {
+      const m = await mergeSopsFiles(ctx, basePath, oursPath, theirsPath, path);
+      if (m.merged)
+        return {
+          clean: m.clean,
+          conflicts: m.conflicts.map((p) => ({ kind: 'value', name: p, what: `${p} was changed on both sides` })),
+          carried: [],
+          textMerge: false,
+          sops: { merged: true },
+        };
+      sops = { merged: false, why: m.why };
+    }
     const r = runGit(ctx.cwd, ['merge-file', '-L', 'ours', '-L', 'base', '-L', 'theirs', oursPath, basePath, theirsPath], ctx.env);
-    return { clean: r.status === 0, conflicts: [], carried: [], textMerge: true };
+    return { clean: r.status === 0, conflicts: [], carried: [], textMerge: true, ...(sops ? { sops } : {}) };
   }
   const base = baseText.trim() === '' ? null : parseOrNull(baseText, 'base');
   const { text, result } = await mergeTexts(ctx, base, ours, theirs);
