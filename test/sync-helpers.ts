@@ -42,6 +42,8 @@ export class SshClient {
   readonly dir: string;
   readonly key: string;
   readonly ssh: string;
+  /** The same ssh and key without logging (for the bench). */
+  readonly plainSsh: string;
 
   constructor() {
     this.dir = tempDir('hako-sshc-');
@@ -67,6 +69,9 @@ ssh.on('close', (code) => process.exit(code === null ? 255 : code));
 `,
     );
     chmodSync(this.ssh, 0o755);
+    this.plainSsh = join(this.dir, 'ssh-plain');
+    writeFileSync(this.plainSsh, `#!/bin/sh\nexec /usr/bin/ssh -i ${this.key} -o IdentitiesOnly=yes -F /dev/null "$@"\n`);
+    chmodSync(this.plainSsh, 0o755);
   }
 
   publicKey(): string {
@@ -109,12 +114,19 @@ export class SshServer {
   running: RunningAgent | null = null;
   private sshd: ChildProcess | null = null;
 
-  constructor(readonly client: SshClient) {
+  /** `shellKey`: also authorize this public key without a forced command (the bench's `ssh host true`). */
+  constructor(
+    readonly client: SshClient,
+    shellKey?: string,
+  ) {
     this.agent = new AgentDir();
     this.dir = tempDir('hako-sshd-');
     keygen(join(this.dir, 'host_ed25519'));
     const rpc = `HAKO_AGENT_DIR=${this.agent.dir} ${process.execPath} ${HAKO_BIN} agent rpc`;
-    writeFileSync(join(this.dir, 'authorized_keys'), `command="${rpc}",restrict ${client.publicKey()}\n`);
+    writeFileSync(
+      join(this.dir, 'authorized_keys'),
+      `command="${rpc}",restrict ${client.publicKey()}\n${shellKey ? `restrict ${shellKey}\n` : ''}`,
+    );
     chmodSync(join(this.dir, 'authorized_keys'), 0o600);
   }
 
