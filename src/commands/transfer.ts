@@ -23,7 +23,7 @@ export const transferCommands: CommandSpec[] = [
       'never expanded or run. See docs/LAUNCHER.md.',
     options: {
       env: envOption,
-      format: { type: 'string', label: 'F', help: 'dotenv, json or yaml' },
+      format: { type: 'string', label: 'F', help: 'dotenv, json or yaml', choices: ['dotenv', 'json', 'yaml'] },
       json: { type: 'boolean', help: 'print what changed as JSON' },
     },
     positionals: [1, 1],
@@ -40,8 +40,7 @@ export const transferCommands: CommandSpec[] = [
         throw new HakoError('E_USAGE', 'hako import - reads stdin, which is a terminal here', 'pipe the file in: hako import - < .env');
       const r = await importFile(ctx, env, path, str(args, 'format'), () => ctx.io.readStdin());
       for (const note of r.notes) ctx.notice(note);
-      if (flag(args, 'json'))
-        ctx.io.stdout(json({ env, changed: r.changed, unchanged: r.unchanged, created_environment: r.createdEnvironment }));
+      if (flag(args, 'json')) ctx.io.stdout(json({ env, changed: r.changed, unchanged: r.unchanged }));
       else ctx.io.stderr(`hako: imported into '${env}': ${r.changed.length} changed, ${r.unchanged.length} unchanged\n`);
     },
   },
@@ -59,7 +58,12 @@ export const transferCommands: CommandSpec[] = [
       "Flux's kustomize-controller to decrypt in the cluster (docs/DEPLOY.md).",
     options: {
       env: envOption,
-      format: { type: 'string', label: 'F', help: 'dotenv (default), shell, json or k8s-secret' },
+      format: {
+        type: 'string',
+        label: 'F',
+        help: 'dotenv (default), shell, json or k8s-secret',
+        choices: ['dotenv', 'shell', 'json', 'k8s-secret'],
+      },
       allow: allowOption,
       age: {
         type: 'string',
@@ -69,7 +73,7 @@ export const transferCommands: CommandSpec[] = [
       },
       name: { type: 'string', label: 'N', help: 'k8s-secret: metadata.name (default ENV-secrets)' },
       namespace: { type: 'string', label: 'NS', help: 'k8s-secret: metadata.namespace' },
-      output: { type: 'string', short: 'o', label: 'FILE', help: 'k8s-secret: write to FILE instead of stdout' },
+      output: { type: 'string', short: 'o', label: 'FILE', help: 'k8s-secret: write to FILE instead of stdout', path: true },
     },
     examples: [
       'hako export --env staging > .env.staging',
