@@ -207,6 +207,12 @@ describe('hako sync to three sshd + agent pairs', { skip: skipUnless(SSHD, 'ssh'
     assert.notEqual(entry.key_id, keyBefore);
     assert.ok(!Object.keys(entry.recipients).includes(servers[2]!.agent.recipient));
 
+    client.clearLogs();
+    const dry = hako(['sync', '--env', 'production', '--dry-run', '--json']);
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.deepEqual(results(dry), { 'web-1': 'would-update', 'web-2': 'would-update' });
+    assert.doesNotMatch(client.sent(), /push-environment/, '--dry-run sends no environment');
+
     const r = hako(['sync', '--env', 'production', '--json']);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(results(r), { 'web-1': 'updated', 'web-2': 'updated' }, 'the remaining servers accept the rotation');
