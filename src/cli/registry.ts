@@ -19,6 +19,7 @@ import { pushCommands } from '../commands/push.js';
 import { mirrorCommands } from '../commands/mirror.js';
 import { sopsCommands } from '../commands/sops.js';
 import { agentCommands } from '../commands/agent.js';
+import { uiCommands } from '../commands/ui.js';
 
 export const COMMANDS: readonly CommandSpec[] = [
   ...initCommands,
@@ -40,4 +41,5 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...typegenCommands,
   ...sopsCommands,
   ...agentCommands,
+  ...uiCommands,
 ];
