@@ -6,7 +6,7 @@
  * value or a key; anything else is an internal error without details.
  */
 import { Hono, type Context } from 'hono';
-import { getCookie, setCookie } from 'hono/cookie';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { isHakoError } from '../core/errors.js';
 import type { ServiceContext } from '../services/context.js';
 import { recipientsOverview, secretsOverview } from '../services/dashboard.js';
@@ -84,6 +84,19 @@ export function createUiApp(opts: UiOptions): Hono<Env> {
 
   app.get('/', (c) => c.redirect('/secrets', 303));
 
+  app.post('/logout', (c) => {
+    gate.end();
+    deleteCookie(c, SESSION_COOKIE, { path: '/' });
+    return c.html(
+      page({
+        title: 'Signed out',
+        path: '',
+        project: '',
+        body: notice('info', 'Signed out', 'Start hako ui again to open the dashboard.'),
+      }),
+    );
+  });
+
   app.get('/secrets', async (c) => {
     const show = c.req.query('show');
     const query: SecretsQuery = {
@@ -127,7 +140,7 @@ export function createUiApp(opts: UiOptions): Hono<Env> {
   });
 
   async function render(c: Context<Env>, title: string, path: string, body: () => Promise<Html>) {
-    return c.html(page({ title, path, project: project(), body: await body() }));
+    return c.html(page({ title, path, project: project(), body: await body(), csrf: c.get('session').csrf }));
   }
 
   function refuse(c: Context, status: 401 | 403 | 404 | 405, why: string) {

@@ -3,6 +3,7 @@
  * already markup made by this template, and the page frame every page shares. No script is
  * ever emitted; the page works with JavaScript off.
  */
+import { CSRF_FIELD } from './security.js';
 
 export class Html {
   constructor(readonly text: string) {}
@@ -41,11 +42,16 @@ export const NAV = [
   { path: '/history', label: 'History' },
 ] as const;
 
+/** Source indentation inside templates: one newline renders the same and weighs less. */
+const INDENT = /\n[ \t]+/g;
+
 export interface PageFrame {
   title: string;
   path: string;
   project: string;
   body: Html;
+  /** The session's CSRF token, for the sign-out form; absent on pages shown before sign-in. */
+  csrf?: string;
 }
 
 export function page(f: PageFrame): string {
@@ -70,6 +76,13 @@ export function page(f: PageFrame): string {
               ${NAV.map((n) => html`<li><a href="${n.path}" ${n.path === f.path ? new Html(' aria-current="page"') : ''}>${n.label}</a></li>`)}
             </ul>
           </nav>
+          ${
+            f.csrf
+              ? html`<form class="signout" method="post" action="/logout">
+                  <input type="hidden" name="${CSRF_FIELD}" value="${f.csrf}" /><button type="submit">Sign out</button>
+                </form>`
+              : ''
+          }
         </header>
         <main id="main" tabindex="-1">
           <h1>${f.title}</h1>
@@ -80,7 +93,7 @@ export function page(f: PageFrame): string {
           reviewable git changes.
         </footer>
       </body>
-    </html> `.text
+    </html> `.text.replace(INDENT, '\n')
   );
 }
 

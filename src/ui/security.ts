@@ -75,6 +75,11 @@ export class Gate {
     return this.session;
   }
 
+  /** Ends the session: the cookie stops working, and the dashboard needs a new `hako ui`. */
+  end(): void {
+    this.session = null;
+  }
+
   sessionFor(cookie: string | undefined): Session | null {
     return this.session && sameSecret(cookie, this.session.id) ? this.session : null;
   }

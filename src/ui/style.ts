@@ -9,6 +9,7 @@ a{color:var(--accent)}
 :focus-visible{outline:3px solid var(--accent);outline-offset:2px}
 .skip{position:absolute;left:-999px;top:0;background:var(--card);padding:.5em 1em;z-index:9}.skip:focus{left:1em}
 .top{display:flex;flex-wrap:wrap;align-items:center;gap:1em 2em;padding:.7em 1.5em;background:var(--card);border-bottom:1px solid var(--line)}
+.signout{margin-left:auto}
 .brand{font-weight:700;font-size:1.1em}.logo{display:inline-block;margin-right:.2em}
 .project{font-weight:400;color:var(--muted);font-size:.85em;margin-left:.6em;font-family:ui-monospace,SFMono-Regular,Menlo,monospace}
 nav ul{display:flex;gap:.3em;list-style:none;margin:0;padding:0;flex-wrap:wrap}
