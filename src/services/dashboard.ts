@@ -49,8 +49,6 @@ export interface SecretsOverview {
   environments: EnvironmentView[];
   names: { name: string; declared: boolean; required: boolean; description: string | null; cells: Record<string, Cell> }[];
   totals: Record<CellState, number>;
-  /** Whether git history could be read (for trust and recipient dates), or why not. */
-  history: string | null;
 }
 
 /** The matrix and the environments; `now` fixes today's date (tests, benches). */
@@ -58,8 +56,8 @@ export async function secretsOverview(ctx: ServiceContext): Promise<SecretsOverv
   const quiet = nonInteractive(ctx);
   const project = findProject(quiet);
   const file = loadSecretsFile(project);
-  const listing = await listSecrets(quiet);
-  const trust = new Map(trustStatus(quiet).map((t) => [t.env, t]));
+  const listing = await listSecrets(quiet, undefined, { project, file });
+  const trust = new Map(trustStatus(quiet, undefined, { history: false, loaded: { project, file } }).map((t) => [t.env, t]));
   const todayIs = today(ctx.env);
   const soon = addDays(todayIs, EXPIRING_WITHIN_DAYS);
   const totals: Record<CellState, number> = { set: 0, missing: 0, required: 0, expiring: 0, expired: 0 };
@@ -101,7 +99,6 @@ export async function secretsOverview(ctx: ServiceContext): Promise<SecretsOverv
     }
     return { name: n.name, declared: n.declared, required: n.required, description: file.schema.get(n.name)?.description ?? null, cells };
   });
-  const avail = trust.size ? [...trust.values()][0]!.history : null;
   return {
     root: project.root,
     file: SECRETS_FILE_NAME,
@@ -110,7 +107,6 @@ export async function secretsOverview(ctx: ServiceContext): Promise<SecretsOverv
     environments,
     names,
     totals,
-    history: avail === null && trust.size ? 'no git history here (not committed yet, a shallow clone, or no git)' : null,
   };
 }
 

@@ -69,7 +69,7 @@ export function page(f: PageFrame): string {
         <a class="skip" href="#main">Skip to content</a>
         <header class="top">
           <div class="brand">
-            <span class="logo" aria-hidden="true">箱</span> hako <span class="project" title="project folder">${f.project}</span>
+            <span class="logo" aria-hidden="true"></span> hako <span class="project" title="project folder">${f.project}</span>
           </div>
           <nav aria-label="Pages">
             <ul>

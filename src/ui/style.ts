@@ -10,7 +10,7 @@ a{color:var(--accent)}
 .skip{position:absolute;left:-999px;top:0;background:var(--card);padding:.5em 1em;z-index:9}.skip:focus{left:1em}
 .top{display:flex;flex-wrap:wrap;align-items:center;gap:1em 2em;padding:.7em 1.5em;background:var(--card);border-bottom:1px solid var(--line)}
 .signout{margin-left:auto}
-.brand{font-weight:700;font-size:1.1em}.logo{display:inline-block;margin-right:.2em}
+.brand{font-weight:700;font-size:1.1em}.logo{display:inline-block;width:.9em;height:.9em;margin-right:.35em;border:3px solid var(--accent);border-radius:3px;vertical-align:-.05em}
 .project{font-weight:400;color:var(--muted);font-size:.85em;margin-left:.6em;font-family:ui-monospace,SFMono-Regular,Menlo,monospace}
 nav ul{display:flex;gap:.3em;list-style:none;margin:0;padding:0;flex-wrap:wrap}
 nav a{display:block;padding:.35em .8em;border-radius:6px;text-decoration:none;color:var(--fg)}

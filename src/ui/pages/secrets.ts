@@ -51,9 +51,7 @@ function envCard(e: EnvironmentView): Html {
       <dt>Key id</dt>
       <dd class="mono">${e.keyId}</dd>
       <dt>Key</dt>
-      <dd>
-        ${e.keyKind === 'passphrase' ? 'from a team passphrase' : e.keyKind === 'sops' ? 'the SOPS data key' : 'random (key file, keychain, bundle or recipient)'}
-      </dd>
+      <dd>${e.keyKind === 'passphrase' ? 'from a team passphrase' : e.keyKind === 'sops' ? 'the SOPS data key' : 'random'}</dd>
       <dt>Trust</dt>
       <dd>${trustBadge(e)}</dd>
       <dt>Values in</dt>
@@ -111,7 +109,7 @@ export function secretsPage(o: SecretsOverview, query: SecretsQuery): Html {
     <ul class="cards">
       ${o.environments.map(envCard)}
     </ul>
-    ${o.history ? notice('info', 'Trust from pins only', o.history) : ''}
+    <p class="small">Trust is what this machine has pinned; <code>hako trust</code> also reads git history for where each key came from.</p>
     <h2 id="matrix">Secrets by environment</h2>
     <form class="filters" method="get" action="/secrets" role="search">
       <label>Name contains <input type="search" name="q" value="${query.q}" autocomplete="off" /></label>
