@@ -9,7 +9,7 @@
  * by environment), every 50th name expires soon, and 20 names are declared required.
  * Server time is measured in process: the hono app's answer to a request (session cookie
  * and Host as a browser sends them), from the request to the full body, which includes
- * reading and parsing the file, probing each environment's key, git for trust, and
+ * reading and parsing the file, probing each environment's key, trust from pins, and
  * rendering. ROUNDS (default 15) timed requests per page after 2 warm-ups; the median is the
  * figure. Results go to stdout and bench/results/ui-latest.json. Nothing is asserted.
  * BENCH_KEEP=1 keeps the fixture (and prints where) for profiling; BENCH_NAMES changes its size.
