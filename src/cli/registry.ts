@@ -20,6 +20,9 @@ import { mirrorCommands } from '../commands/mirror.js';
 import { sopsCommands } from '../commands/sops.js';
 import { agentCommands } from '../commands/agent.js';
 import { uiCommands } from '../commands/ui.js';
+import { doctorCommands } from '../commands/doctor.js';
+import { completionCommands } from '../commands/completion.js';
+import { versionCommands } from '../commands/version.js';
 
 export const COMMANDS: readonly CommandSpec[] = [
   ...initCommands,
@@ -42,4 +45,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...sopsCommands,
   ...agentCommands,
   ...uiCommands,
+  ...doctorCommands,
+  ...completionCommands,
+  ...versionCommands,
 ];

@@ -3,6 +3,7 @@
  * else all of stdin with one trailing newline stripped, or a file.
  */
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { HakoError } from '../core/errors.js';
 import { passphraseFromEnv } from '../core/keys/passphrase-source.js';
 import { valueFromBytes } from '../services/secrets.js';
@@ -16,7 +17,7 @@ export function stripOneNewline(buf: Buffer): Buffer {
 export async function readValue(ctx: CommandContext, name: string, fromFile?: string): Promise<string> {
   if (fromFile !== undefined) {
     try {
-      return valueFromBytes(readFileSync(fromFile), name);
+      return valueFromBytes(readFileSync(resolve(ctx.cwd, fromFile)), name);
     } catch (err) {
       if (err instanceof HakoError) throw err;
       throw new HakoError('E_IO', `cannot read ${fromFile}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, 'check the path');

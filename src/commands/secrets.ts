@@ -15,11 +15,11 @@ export const secretCommands: CommandSpec[] = [
     usage: 'hako set NAME [--env E] [--from-file PATH]',
     description:
       'On a terminal the value is asked without echo; otherwise all of stdin is read and one trailing\n' +
-      'newline is stripped. Setting the same value again leaves the file unchanged. A missing\n' +
-      'environment is created with a random key.',
+      'newline is stripped. Setting the same value again leaves the file unchanged. The environment\n' +
+      'must exist (hako init makes the first one; hako env add NAME makes more).',
     options: {
       env: envOption,
-      'from-file': { type: 'string', label: 'PATH', help: 'read the value from a file (exact bytes)' },
+      'from-file': { type: 'string', label: 'PATH', help: 'read the value from a file (exact bytes)', path: true },
       json: { type: 'boolean', help: 'print what changed as JSON' },
     },
     positionals: [1, 1],
@@ -43,7 +43,7 @@ export const secretCommands: CommandSpec[] = [
       if (processControlKind(name)) {
         ctx.notice(`note: ${name} changes what a process does; hako run delivers it only with --allow ${name} (or --via fd3)`);
       }
-      if (flag(args, 'json')) ctx.io.stdout(json({ env, name, changed: r.changed.length > 0, created_environment: r.createdEnvironment }));
+      if (flag(args, 'json')) ctx.io.stdout(json({ env, name, changed: r.changed.length > 0 }));
       else
         ctx.io.stderr(
           r.changed.length ? `hako: set ${name} in '${env}'\n` : `hako: ${name} in '${env}' already has this value; nothing changed\n`,
@@ -104,10 +104,11 @@ export const secretCommands: CommandSpec[] = [
         ctx.io.stdout(
           json({
             environments: l.environments.map((e) => ({
-              name: e.name,
+              env: e.name,
               key_id: e.keyId,
               opens: e.access.opens,
               via: accessVia(e.access),
+              source: e.access.opens === false ? null : e.access.label,
             })),
             secrets: l.names.map((n) => ({ name: n.name, environments: n.present, declared: n.declared, required: n.required })),
           }),
