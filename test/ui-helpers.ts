@@ -38,7 +38,8 @@ export async function uiProject(): Promise<UiProject> {
   const project = new Project();
   project.env['HAKO_TODAY'] = TODAY;
   for (const [env, values] of Object.entries(VALUES)) for (const [name, value] of Object.entries(values)) project.set(name, value, env);
-  project.ok(['env', 'add', 'development']);
+  // `hako init` makes the first environment (development); make sure it is there either way.
+  if (!('development' in project.json().environments)) project.ok(['env', 'add', 'development']);
   project.ok(['declare', 'SENTRY_DSN']);
   const ctx: ServiceContext = { cwd: project.dir, env: project.env, notice: () => {} };
   await setSecrets(ctx, 'production', new Map([['API_TOKEN', VALUES['production']!['API_TOKEN']!]]), [], undefined, {
