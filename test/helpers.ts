@@ -79,7 +79,8 @@ export class Project {
   }
 
   set(name: string, value: string, env?: string): void {
-    this.ok(['set', name, ...(env ? ['--env', env] : [])], { input: `${value}\n` });
+    if (value === '') this.ok(['set', name, '--empty', ...(env ? ['--env', env] : [])]);
+    else this.ok(['set', name, ...(env ? ['--env', env] : [])], { input: `${value}\n` });
   }
 
   get(name: string, env?: string): string {
