@@ -1,4 +1,4 @@
-// Writes test/vectors/native/*.json: format v1 vectors (success and failure, with their keys).
+// Writes test/vectors/native/*.json: format 1 vectors (success and failure, with their keys).
 // Run once after `npm run build`; the output is committed and pinned. Encryption is random,
 // so running it again gives different (equally valid) bytes.
 import { writeFileSync, mkdirSync, readdirSync, unlinkSync } from 'node:fs';
@@ -15,7 +15,7 @@ function env(name, values, opts = {}) {
   const keyId = opts.keyId ?? randomBytes(8).toString('hex');
   const key = opts.key ?? randomBytes(32);
   const c = new EnvironmentCipher(name, keyId, key);
-  const rec = { keyId, check: c.makeCheck(), recipients: new Map(), secrets: new Map() };
+  const rec = { keyId, check: c.makeCheck(), chain: [], recipients: new Map(), secrets: new Map(), meta: new Map() };
   if (opts.passphrase) rec.passphrase = { ...DEFAULT_KDF };
   for (const [k, v] of Object.entries(values)) rec.secrets.set(k, typeof v === 'string' ? c.seal(k, v) : c.sealBytes(k, v));
   return { name, rec, key, keyId, cipher: c };
@@ -185,8 +185,8 @@ write(
 );
 write(
   'fail-newer-version',
-  'format version 2',
-  mutate((o) => (o.version = 2)),
+  'format version 3',
+  mutate((o) => (o.version = 3)),
   K,
   'production',
   { error: 'E_VERSION' },

@@ -141,7 +141,12 @@ test('hako export refuses process-control names in shell and dotenv output unles
       const r = p.run(['export', '--format', format]);
       assert.equal(r.code, 1, r.stderr);
       assert.equal(r.stdout, '');
-      assert.match(r.stderr, new RegExp(`hako export --format ${format} would set LD_PRELOAD, PATH`));
+      assert.match(
+        r.stderr,
+        new RegExp(
+          `hako export --format ${format} would set LD_PRELOAD \\(read by the dynamic loader or libc\\), PATH \\(read by a shell at start-up\\)`,
+        ),
+      );
       assert.match(r.stderr, /hint: .*--allow LD_PRELOAD --allow PATH/);
       assert.equal(p.run(['export', '--format', format, '--allow', 'PATH']).code, 1);
       const ok = p.ok(['export', '--format', format, '--allow', 'PATH', '--allow', 'LD_PRELOAD']);

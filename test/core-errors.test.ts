@@ -50,12 +50,12 @@ test('a file with an unknown field, a newer version or broken JSON is refused, a
   const good = p.file();
   const path = join(p.dir, '.hako', 'secrets.json');
 
-  writeFileSync(path, good.replace('"version": 1', '"comment": "x",\n  "version": 1'));
+  writeFileSync(path, good.replace('"version": 2', '"comment": "x",\n  "version": 2'));
   expectRefusal(p, ['set', 'B'], { input: 'value-bbbb' }, 5, /unknown field "comment"/);
   expectRefusal(p, ['get', 'A'], {}, 5, /unknown field/, ['value-aaaa']);
 
-  writeFileSync(path, good.replace('"version": 1', '"version": 2'));
-  expectRefusal(p, ['set', 'B'], { input: 'value-bbbb' }, 5, /format version 2/);
+  writeFileSync(path, good.replace('"version": 2', '"version": 3'));
+  expectRefusal(p, ['set', 'B'], { input: 'value-bbbb' }, 5, /format version 3/);
   const r = p.run(['ls']);
   assert.match(r.stderr, /hint: upgrade hako/);
 

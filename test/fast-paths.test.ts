@@ -34,8 +34,10 @@ function record(secrets: [string, string][], recipients: [string, string][]): En
   return {
     keyId: '0123456789abcdef',
     check: `v1:${Buffer.alloc(30, 7).toString('base64')}`,
+    chain: [],
     recipients: new Map(recipients),
     secrets: new Map(secrets),
+    meta: new Map(),
   };
 }
 

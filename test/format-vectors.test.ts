@@ -87,7 +87,8 @@ test('the CLI gives each vector its exit code, and prints values only on success
       keyId: /^[0-9a-f]{16}$/.test(keyId) ? keyId : k.key_id,
       key: Buffer.from(k.key, 'base64'),
     });
-    const r = p.run(['export', '--env', v.open, '--format', 'json'], { env: { HAKO_KEY: bundle } });
+    // A machine of its own per vector: each vector's environment has a different key.
+    const r = p.run(['export', '--env', v.open, '--format', 'json'], { env: { HAKO_KEY: bundle, HAKO_HOME: join(p.home, v.name) } });
     if ('ok' in v.expect) {
       assert.equal(r.code, 0, `${v.name}: ${r.stderr}`);
       assert.deepEqual(JSON.parse(r.stdout), v.expect.values, v.name);

@@ -52,7 +52,7 @@ export function waitForOutput(child: ChildProcess, text: string, stream: 'stdout
 export const KEY_VARS = [
   'HAKO_KEY',
   'HAKO_PASSPHRASE',
-  'HAKO_PASSPHRASE_DEVELOPMENT',
+  'HAKO_PASSPHRASE_STAGING', // not DEVELOPMENT: a passphrase for the environment being run must be its key
   'HAKO_AGE_KEY',
   'SOPS_AGE_KEY',
   'SOPS_AGE_KEY_FILE',

@@ -7,12 +7,13 @@
  * retired key) or a different chain (a fork) is refused. Forgetting a pin is a person's
  * decision on the server (`hako agent trust ENV --forget`), never something a push can do.
  *
- * Entries without a chain (format version 1) pin their key id as a chain of one link: the
- * same key is accepted, any other is refused until the pin is forgotten. Checking the
- * signatures of an extension is the shared chain verifier's job; until this agent has one,
- * an extension is refused with the same hint.
+ * Entries without a chain (format version 1) pin their key id as a chain of one element: the
+ * same key is accepted, any other is refused until the pin is forgotten. The signatures of
+ * the chain (and that the key opening the entry is its last link's) are checked before this,
+ * by the shared verifier (services/continuity.ts verifyEntryChain).
  */
 import { HakoError } from '../core/errors.js';
+import { compareChains } from '../core/trust/key-chain.js';
 
 export interface ReceivedKey {
   env: string;
@@ -36,13 +37,11 @@ export function acceptKeyChain(pinned: readonly string[] | null, got: ReceivedKe
       hint,
     );
   }
-  if (chain.length > pinned.length && sameChain(chain.slice(0, pinned.length), pinned)) {
-    throw new HakoError(
-      'E_KEY_CHANGE',
-      `environment '${got.env}' arrived under a new key (key id ${got.keyId}) whose chain this agent cannot verify yet`,
-      hint,
-    );
-  }
+  // A signed extension of the pinned chain: a rotation proven by the key this agent trusts.
+  if (got.chain && compareChains(pinned, chain) === 'extends') return chain;
+  // A format-1 entry pinned by key id that gained its chain on the same key.
+  if (got.chain && pinned.length === 1 && !pinned[0]!.includes(':') && chain.length === 1 && chain[0]!.startsWith(`${pinned[0]}:`))
+    return chain;
   throw new HakoError(
     'E_KEY_CHANGE',
     `environment '${got.env}' arrived under key ${got.keyId}, which is not the key this agent pinned for it (a fork of its key chain)`,

@@ -14,9 +14,9 @@ export interface EntryToPush {
   hash: string;
 }
 
-export function entryFromProject(cwd: string, env: string): EntryToPush {
+export function entryFromProject(ctx: { cwd: string; env: NodeJS.ProcessEnv }, env: string): EntryToPush {
   assertEnvName(env);
-  const text = readSecretsText(findProject(cwd));
+  const text = readSecretsText(findProject(ctx));
   let root: unknown;
   try {
     root = JSON.parse(text);

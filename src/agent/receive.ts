@@ -11,8 +11,10 @@ import { entryHash, ENTRY_HASH } from '../core/formats/entry-hash.js';
 import { parseSecretsFile } from '../core/formats/secrets-file.js';
 import { assertEnvName } from '../core/names.js';
 import type { ServiceContext } from '../services/context.js';
-import { openEnvironment } from '../services/project.js';
-import { openRecord } from '../services/secrets.js';
+import { keyTarget } from '../services/project.js';
+import { decryptValues } from '../services/secrets.js';
+import { resolveKey } from '../core/keys/resolve-key.js';
+import { verifyEntryChain } from '../services/continuity.js';
 import { acceptKeyChain } from './continuity.js';
 import { ServerIdentitySource, type ServerIdentity } from './server-identity.js';
 
@@ -45,10 +47,12 @@ export async function openReceivedEntry(
   const hasChain = typeof entry === 'object' && entry !== null && !Array.isArray(entry) && 'chain' in entry;
   const file = parseSecretsFile(JSON.stringify({ environments: { [env]: entry }, version: hasChain ? 2 : 1 }), where);
   const ctx: ServiceContext = { cwd: '/', env: {}, notice: () => {}, keySources: [new ServerIdentitySource(identity)] };
-  const opened = await openEnvironment(ctx, file, env);
   const record = file.environments.get(env)!;
-  const chain = (record as { chain?: readonly string[] }).chain ?? null;
+  if (record.sops) throw new HakoError('E_PROTOCOL', `environment '${env}' is bound to a SOPS file; send the SOPS file`);
+  const opened = await resolveKey(keyTarget(env, record), ctx.keySources!);
+  verifyEntryChain(env, record, { key: opened.key, label: opened.label, explicitHead: false });
+  const chain = record.chain.length ? record.chain : null;
   const pin = acceptKeyChain(pinned, { env, keyId: record.keyId, chain, key: opened.key });
-  const values = await openRecord(ctx, file, env);
+  const values = decryptValues(record, opened);
   return { env, hash, keyId: record.keyId, values, pin };
 }

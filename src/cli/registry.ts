@@ -13,6 +13,7 @@ import { identityCommands } from '../commands/identity.js';
 import { typegenCommands } from '../commands/typegen.js';
 import { manifestCommands } from '../commands/manifest.js';
 import { runCommands } from '../commands/run.js';
+import { trustCommands } from '../commands/trust.js';
 import { ciCommands } from '../commands/ci.js';
 import { pushCommands } from '../commands/push.js';
 import { mirrorCommands } from '../commands/mirror.js';
@@ -34,6 +35,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...keyCommands,
   ...keychainCommands,
   ...recipientCommands,
+  ...trustCommands,
   ...identityCommands,
   ...typegenCommands,
   ...sopsCommands,

@@ -176,7 +176,7 @@ export const agentCommands: CommandSpec[] = [
     async run(ctx, args) {
       const env = str(args, 'env');
       if (!env) throw new HakoError('E_USAGE', 'which environment? give --env', 'e.g. hako agent push --env production');
-      const e = entryFromProject(ctx.cwd, env);
+      const e = entryFromProject(ctx, env);
       const r = (await callAgent(socketOf(ctx, args), 'push-environment', { env: e.env, entry: e.entry, hash: e.hash })) as {
         changed: boolean;
         ok: boolean;

@@ -50,7 +50,7 @@ export const keyCommands: CommandSpec[] = [
       let r;
       if (flag(args, 'passphrase')) {
         const env = defaultEnv(ctx, str(args, 'env'));
-        requireEnvironment(loadSecretsFile(findProject(ctx.cwd)), env);
+        requireEnvironment(loadSecretsFile(findProject(ctx)), env);
         r = await importPassphrase(ctx, env, await readPassphrase(ctx, env), request);
       } else {
         const text =
@@ -135,7 +135,7 @@ export const keyCommands: CommandSpec[] = [
       const request = keychainRequest(args);
       if (flag(args, 'passphrase') && flag(args, 'random'))
         throw new HakoError('E_USAGE', '--passphrase and --random exclude each other', 'give one of them');
-      const record = requireEnvironment(loadSecretsFile(findProject(ctx.cwd)), env);
+      const record = requireEnvironment(loadSecretsFile(findProject(ctx)), env);
       if (record.passphrase && !flag(args, 'passphrase') && !flag(args, 'random')) {
         throw new HakoError(
           'E_USAGE',

@@ -94,7 +94,7 @@ export const recipientCommands: CommandSpec[] = [
     ],
     async run(ctx, args) {
       const env = requiredEnv(args, 'hako recipients rm RECIPIENT --env E [--force]');
-      const record = requireEnvironment(loadSecretsFile(findProject(ctx.cwd)), env);
+      const record = requireEnvironment(loadSecretsFile(findProject(ctx)), env);
       if (record.passphrase && !flag(args, 'passphrase') && !flag(args, 'random')) {
         throw new HakoError(
           'E_USAGE',

@@ -34,7 +34,9 @@ export const runCommands: CommandSpec[] = [
       '(--instance NAME: its own values from the OS keychain; on a terminal, hako asks for each required\n' +
       'secret it lacks, else it lists them and runs nothing), or a sealed package (--package FILE: its\n' +
       'password from HAKO_PACKAGE_PASSWORD or a prompt; see hako package open --help). With --instance and\n' +
-      '--package, names that change what a process does (NODE_OPTIONS, PATH, …) need --allow NAME.',
+      '--package, names that change what a process does (NODE_OPTIONS, PATH, …) need --allow NAME.\n' +
+      'Secrets whose names change what a process does (NODE_OPTIONS, LD_PRELOAD, PATH, HTTPS_PROXY, …) are\n' +
+      'refused in every source unless allowed one by one with --allow NAME (not needed with --via fd3).',
     options: {
       env: { type: 'string', short: 'e', label: 'E', help: 'environment (default: $HAKO_ENV, else development)' },
       via: { type: 'string', label: 'MODE', help: 'how values reach the program: env (default), fd3 or files' },
@@ -52,6 +54,7 @@ export const runCommands: CommandSpec[] = [
       'hako run --env production --via fd3 -- node dist/app.js',
       'hako run --via files -- ./deploy.sh',
       'hako run --no-redact -- psql "$PGDATABASE"           # interactive: keep the terminal',
+      'hako run --allow NODE_OPTIONS -- node app.js         # a secret that changes how node starts, on purpose',
       'hako run --instance alice -- node server.js           # asks for missing required secrets once',
       'hako run --package secrets.encrypted -- node app.js',
     ],
@@ -88,7 +91,12 @@ export const runCommands: CommandSpec[] = [
         return runWithInstance(ctx, instance, ask, start, [...allowedNames(args)]);
       }
       if (pkg !== undefined) return runWithPackage(ctx, pkg, packagePassword(ctx, pkg, { stdin: false }), start, [...allowedNames(args)]);
-      return runWithSecrets(ctx, { env: defaultEnv(ctx, str(args, 'env')), ...start, mirror: flag(args, 'mirror') });
+      return runWithSecrets(ctx, {
+        env: defaultEnv(ctx, str(args, 'env')),
+        ...start,
+        mirror: flag(args, 'mirror'),
+        allow: allowedNames(args),
+      });
     },
   },
 ];

@@ -1,6 +1,7 @@
 /** hako set | get | rm | ls */
 import { envOption } from './options.js';
 import { HakoError } from '../core/errors.js';
+import { processControlKind } from '../core/process-control-names.js';
 import { defaultEnv, getSecret, listSecrets, removeSecret, setSecrets } from '../services/secrets.js';
 import { flag, str, type CommandSpec } from './command.js';
 import { readValue } from './input.js';
@@ -44,6 +45,9 @@ export const secretCommands: CommandSpec[] = [
         throw new HakoError('E_USAGE', '--empty and --from-file exclude each other', 'give one of them');
       const value = flag(args, 'empty') ? '' : await readValue(ctx, name, str(args, 'from-file'));
       const r = await setSecrets(ctx, env, new Map([[name, value]]));
+      if (processControlKind(name)) {
+        ctx.notice(`note: ${name} changes what a process does; hako run delivers it only with --allow ${name} (or --via fd3)`);
+      }
       if (flag(args, 'json')) ctx.io.stdout(json({ env, name, changed: r.changed.length > 0, created_environment: r.createdEnvironment }));
       else
         ctx.io.stderr(

@@ -32,6 +32,14 @@ export type ErrorCode =
   | 'E_AGE' // an age identity or recipient problem
   | 'E_NO_RECIPIENT' // a recipient that is not in the environment
   | 'E_PROCESS_CONTROL' // a hand-off would set a variable that changes what a process does
+  | 'E_UNSAFE_PROJECT' // a .hako owned by another user, or a symbolic link
+  | 'E_KEY_CHAIN' // an environment's key chain is broken, or the key is not the one it names
+  | 'E_KEY_CHANGED' // an environment's key changed without a proof this machine accepts
+  | 'E_KEY_ROLLBACK' // an environment went back to a key already retired
+  | 'E_UNTRUSTED' // no pin, no history and no anchor: a key cannot be trusted here
+  | 'E_KEY_MISMATCH' // a key supplied for an environment is not the key its entry names
+  | 'E_STALE_KEY' // a write with a retired key (an older checkout)
+  | 'E_KEY_CONFLICT' // a different key is already stored under the same key id
   | 'E_KDF_COST' // a passphrase block asks for more Argon2 memory or time than hako spends
   | 'E_KEYCHAIN' // the OS keychain was asked for (or holds a key) and cannot be used
   | 'E_LOCKOUT' // a sealed package refuses passwords for a while after failed ones

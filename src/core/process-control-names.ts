@@ -17,12 +17,12 @@ import { HakoError } from './errors.js';
 export type ControlKind = 'loader' | 'interpreter' | 'shell' | 'tool-command' | 'tool-config' | 'network-trust';
 
 export const CONTROL_KIND_TEXT: Record<ControlKind, string> = {
-  loader: 'the dynamic loader or libc reads it',
-  interpreter: 'an interpreter reads it at start-up (code or module paths)',
-  shell: 'a shell runs or reads it at start-up',
-  'tool-command': 'a tool runs it as a command',
-  'tool-config': 'a tool reads its configuration (which can run commands) from it',
-  'network-trust': 'it redirects network traffic or changes which TLS certificates are trusted',
+  loader: 'read by the dynamic loader or libc',
+  interpreter: 'read by an interpreter at start-up',
+  shell: 'read by a shell at start-up',
+  'tool-command': 'run as a command by a tool',
+  'tool-config': 'where a tool reads its configuration',
+  'network-trust': 'decides network routes or trusted certificates',
 };
 
 const EXACT: Record<string, ControlKind> = {};
@@ -105,19 +105,29 @@ export function deliveredVariables(names: Iterable<string>, form: 'value' | 'fil
  * `how` names the hand-off in the message ("hako run --via env", "export --format shell").
  */
 export function assertNoProcessControl(delivered: ReadonlyMap<string, string>, allowed: ReadonlySet<string>, how: string): void {
-  const refused: string[] = [];
+  const refused: { variable: string; secret: string; kind: ControlKind }[] = [];
   for (const [variable, secret] of delivered) {
     if (allowed.has(secret) || allowed.has(variable)) continue;
-    if (processControlKind(variable)) refused.push(variable === secret ? secret : `${secret} (as ${variable})`);
+    const kind = processControlKind(variable);
+    if (kind) refused.push({ variable, secret, kind });
   }
   if (refused.length === 0) return;
-  const first = delivered.get(refused[0]!.split(' ')[0]!) ?? refused[0]!.split(' ')[0]!;
-  const kind = processControlKind([...delivered].find(([, s]) => s === first)?.[0] ?? first);
+  const items = refused.map(
+    (r) => `${r.variable}${r.variable === r.secret ? '' : ` for secret ${r.secret}`} (${CONTROL_KIND_TEXT[r.kind]})`,
+  );
   throw new HakoError(
     'E_PROCESS_CONTROL',
-    `${how} would set ${refused.join(', ')}, which ${refused.length === 1 && kind ? CONTROL_KIND_TEXT[kind] : 'change what a process or its tools do, not just what data they see'}`,
-    `a value from the repository never decides this alone: if you meant it, allow each by name (${refused
-      .map((r) => `--allow ${r.split(' ')[0]}`)
+    `${how} would set ${items.join(', ')}: names that change what a process does, not only the data it sees`,
+    `a value from the repository never decides this alone: allow each on purpose (${refused
+      .map((r) => `--allow ${r.secret}`)
       .join(' ')}), or deliver with --via fd3`,
   );
+}
+
+/** The list as a Markdown table, one row per kind, for docs/LAUNCHER.md. */
+export function processControlDocs(): string {
+  const byKind = new Map<ControlKind, string[]>();
+  for (const { pattern, kind } of processControlList()) byKind.set(kind, [...(byKind.get(kind) ?? []), `\`${pattern}\``]);
+  const rows = [...byKind].map(([kind, names]) => `| ${kind} | ${CONTROL_KIND_TEXT[kind]} | ${names.join(' ')} |`);
+  return ['| kind | why | names |', '| --- | --- | --- |', ...rows, ''].join('\n');
 }

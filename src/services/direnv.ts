@@ -22,7 +22,7 @@ export function direnvBlock(env: string, allowed: Iterable<string>): string {
 
 export function writeEnvrc(ctx: ServiceContext, env: string, allowed: Iterable<string>): DirenvSetup {
   const text = direnvBlock(env, allowed);
-  const path = join(findProject(ctx.cwd).root, '.envrc');
+  const path = join(findProject(ctx).root, '.envrc');
   if (existsSync(path)) {
     let existing = '';
     try {

@@ -31,7 +31,7 @@ export type EditOutcome = { kind: 'saved'; result: SetResult } | { kind: 'unchan
 
 export async function editEnvironment(ctx: EditContext, env: string): Promise<EditOutcome> {
   assertEnvName(env);
-  const project = findProject(ctx.cwd);
+  const project = findProject(ctx);
   // Both checks come before any value is opened: without a terminal, vi writes its screen
   // (every value) to stdout; and the plaintext file must have somewhere in memory to go.
   const editor = ctx.env['VISUAL'] || ctx.env['EDITOR'] || (ctx.terminal ? 'vi' : null);

@@ -8,15 +8,15 @@ import { assertEnvName } from '../core/names.js';
 import { EnvironmentCipher } from '../core/crypto/environment-cipher.js';
 import { newEnvironmentKey, newKeyId } from '../core/crypto/random.js';
 import { DEFAULT_KDF, deriveKeyFromPassphrase, type KdfParams } from '../core/crypto/argon2id.js';
-import type { EnvironmentRecord, SecretsFile } from '../core/formats/secrets-file.js';
+import { newEnvironmentRecord, type EnvironmentRecord, type SecretsFile } from '../core/formats/secrets-file.js';
+import { genesisLink } from '../core/trust/key-chain.js';
 import { writeKeyFile } from '../core/keys/key-file-source.js';
 import type { KeySourceKind } from '../core/keys/key-source.js';
-import { resolveKey } from '../core/keys/resolve-key.js';
 import { passphraseFromEnv } from '../core/keys/passphrase-source.js';
 import { isHakoError } from '../core/errors.js';
 import type { KeychainRequest } from '../core/keychain/keychain.js';
 import { homeLabel, KEY_FILE_HOME, keychainHome, storeKeyInKeychain, type KeyHome } from './keychain.js';
-import { findProject, keyTarget, loadSecretsFile, requireEnvironment, updateSecretsFile } from './project.js';
+import { findProject, loadSecretsFile, openEnvironment, requireEnvironment, updateSecretsFile, type Project } from './project.js';
 import { keySourcesFor, nonInteractive, type ServiceContext } from './context.js';
 
 export interface NewEnvironment {
@@ -40,7 +40,7 @@ export async function makeEnvironment(
   const keyId = newKeyId();
   const key = passphrase === undefined ? newEnvironmentKey() : await deriveKeyFromPassphrase(passphrase, keyId, kdf);
   const cipher = new EnvironmentCipher(name, keyId, key);
-  const record: EnvironmentRecord = { keyId, check: cipher.makeCheck(), recipients: new Map(), secrets: new Map() };
+  const record = newEnvironmentRecord(keyId, cipher.makeCheck(), [genesisLink(name, keyId, key)]);
   if (passphrase !== undefined) record.passphrase = { ...kdf };
   if (home.kind === 'keychain') await storeKeyInKeychain(ctx, home.keychain, name, keyId, key);
   else writeKeyFile(keyId, key, ctx.env);
@@ -58,7 +58,7 @@ export async function addEnvironment(
   request?: KeychainRequest,
 ): Promise<{ keyId: string; keyFile: string }> {
   assertEnvName(name);
-  const project = findProject(ctx.cwd);
+  const project = findProject(ctx);
   if (loadSecretsFile(project).environments.has(name)) throw exists(name);
   const home = request ? await keychainHome(ctx, request) : KEY_FILE_HOME;
   const made = await makeEnvironment(ctx, name, passphrase, DEFAULT_KDF, home);
@@ -79,7 +79,7 @@ function exists(name: string): HakoError {
 
 export async function removeEnvironment(ctx: ServiceContext, name: string): Promise<{ keyId: string; secrets: number }> {
   assertEnvName(name);
-  const project = findProject(ctx.cwd);
+  const project = findProject(ctx);
   const { result } = await updateSecretsFile(ctx, project, (file) => {
     const record = requireEnvironment(file, name);
     file.environments.delete(name);
@@ -89,11 +89,12 @@ export async function removeEnvironment(ctx: ServiceContext, name: string): Prom
 }
 
 /**
- * Whether this machine opens an environment: yes (and how), no (and why), or null: a
- * passphrase is there for it but was not checked, since that takes an Argon2 derivation.
+ * Whether this machine opens an environment (and trusts its key): yes (and how), no (and
+ * why), or null: a passphrase is there for it but was not checked, since that takes an
+ * Argon2 derivation.
  */
 export type Access =
-  | { opens: true; kind: KeySourceKind; label: string }
+  | { opens: true; kind: KeySourceKind; label: string; writable: boolean }
   | { opens: false; code: string; reason: string }
   | { opens: null; kind: 'passphrase'; label: string };
 
@@ -102,13 +103,17 @@ export type Access =
  * deriving a passphrase key: a listing must not spend an Argon2 derivation (seconds and
  * hundreds of MiB, chosen by whoever wrote the file) per environment it shows.
  */
-export async function probeAccess(ctx: ServiceContext, file: SecretsFile, env: string): Promise<Access> {
-  const quiet = nonInteractive(ctx);
+export async function probeAccess(
+  ctx: ServiceContext,
+  file: SecretsFile,
+  env: string,
+  project: Project = findProject(ctx),
+): Promise<Access> {
   const record = requireEnvironment(file, env);
   try {
-    const sources = keySourcesFor(quiet).filter((s) => s.kind !== 'passphrase');
-    const opened = await resolveKey(keyTarget(env, record), sources);
-    return { opens: true, kind: opened.kind, label: opened.label };
+    const quiet: ServiceContext = { ...nonInteractive(ctx), keySources: keySourcesFor(ctx).filter((s) => s.kind !== 'passphrase') };
+    const opened = await openEnvironment(quiet, project, file, env);
+    return { opens: true, kind: opened.kind, label: opened.label, writable: opened.trust.writable };
   } catch (err) {
     if (!isHakoError(err)) throw err;
     if (err.code === 'E_NO_KEY') {
@@ -129,7 +134,7 @@ export interface EnvironmentSummary {
 }
 
 export async function listEnvironments(ctx: ServiceContext): Promise<EnvironmentSummary[]> {
-  const file = loadSecretsFile(findProject(ctx.cwd));
+  const file = loadSecretsFile(findProject(ctx));
   const out: EnvironmentSummary[] = [];
   for (const [name, record] of [...file.environments].sort(([a], [b]) => (a < b ? -1 : 1))) {
     out.push({

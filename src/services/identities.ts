@@ -78,7 +78,7 @@ export async function whoAmI(ctx: ServiceContext): Promise<WhoAmI> {
   const set = await gatherAgeIdentities(ctx.env);
   let file = null;
   try {
-    file = loadSecretsFile(findProject(ctx.cwd));
+    file = loadSecretsFile(findProject(ctx));
   } catch (err) {
     if (!isHakoError(err) || err.code !== 'E_NO_PROJECT') throw err;
   }

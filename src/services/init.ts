@@ -17,7 +17,7 @@ export function initProject(ctx: ServiceContext): { root: string; file: string; 
     );
   const file = join(root, SECRETS_FILE_NAME);
   if (existsSync(file)) {
-    parseSecretsFile(readSecretsText({ root, file })); // an existing file must be valid
+    parseSecretsFile(readSecretsText({ root, file, gitRoot: root })); // an existing file must be valid
     return { root, file, created: false };
   }
   writeFileAtomic(file, encodeSecretsFile(emptySecretsFile()), { mode: 0o644, dirMode: 0o755 });

@@ -120,7 +120,7 @@ function allRecords(env: NodeJS.ProcessEnv): InstanceRecord[] {
 
 /** The app folder of the current directory: the project root, as a real path. */
 function appOf(ctx: ServiceContext): string {
-  const root = findProject(ctx.cwd).root;
+  const root = findProject(ctx).root;
   try {
     return realpathSync(root);
   } catch {
@@ -192,7 +192,7 @@ export interface InstanceSummary {
 }
 
 export function listInstances(ctx: ServiceContext): InstanceSummary[] {
-  const file = loadSecretsFile(findProject(ctx.cwd));
+  const file = loadSecretsFile(findProject(ctx));
   return instancesOfApp(ctx)
     .sort((a, b) => (a.name < b.name ? -1 : 1))
     .map((record) => ({
@@ -262,7 +262,7 @@ export async function instanceValues(
   ask?: (secret: string, description: string | undefined) => Promise<string>,
 ): Promise<Map<string, string>> {
   const record = findInstance(ctx, name);
-  const file = loadSecretsFile(findProject(ctx.cwd));
+  const file = loadSecretsFile(findProject(ctx));
   const keychain = await openKeychain(record.store);
   const service = instanceService(record);
   const values = new Map<string, string>();

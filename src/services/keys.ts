@@ -6,7 +6,9 @@
  * recipient, and leaves the old key file in place so older commits stay readable.
  */
 import { readdirSync } from 'node:fs';
-import { HakoError } from '../core/errors.js';
+import { HakoError, isHakoError } from '../core/errors.js';
+import type { EnvironmentRecord } from '../core/formats/secrets-file.js';
+import { checkContinuity, verifyEntryChain } from './continuity.js';
 import { assertEnvName, KEY_ID } from '../core/names.js';
 import { EnvironmentCipher } from '../core/crypto/environment-cipher.js';
 import { deriveKeyFromPassphrase } from '../core/crypto/argon2id.js';
@@ -16,14 +18,15 @@ import { keysDir } from '../core/home.js';
 import { makeEnvironment, probeAccess, type Access } from './environments.js';
 import type { KeychainRequest } from '../core/keychain/keychain.js';
 import { homeLabel, KEY_FILE_HOME, keychainHome, keychainOfKey, storeKeyInKeychain, type KeyHome } from './keychain.js';
-import { findProject, loadSecretsFile, openEnvironment, requireEnvironment } from './project.js';
+import { assertWritable, findProject, loadSecretsFile, openEnvironment, requireEnvironment, type Project } from './project.js';
 import { rekeyEnvironment, type NextKey } from './rekey.js';
 import type { ServiceContext } from './context.js';
 
 export async function exportKey(ctx: ServiceContext, env: string): Promise<string> {
   assertEnvName(env);
-  const file = loadSecretsFile(findProject(ctx.cwd));
-  const opened = await openEnvironment(ctx, file, env);
+  const project = findProject(ctx);
+  const file = loadSecretsFile(project);
+  const opened = await openEnvironment(ctx, project, file, env);
   return encodeKeyBundle({ env, keyId: opened.cipher.keyId, key: opened.key });
 }
 
@@ -37,20 +40,48 @@ export interface ImportedKey {
   keychain: string | null;
 }
 
-/** Saves a verified key of `env`: as its key file, or in the keychain of `home`. */
-async function saveVerifiedKey(ctx: ServiceContext, env: string, keyId: string, key: Buffer, home: KeyHome): Promise<ImportedKey> {
+/**
+ * Saves a verified key of `env` (as its key file, or in the keychain of `home`), after
+ * checking this machine may trust it. A stored key file is never replaced: key ids are
+ * random, so a different key under the same id is another project's (or a file made to
+ * collide with it), and overwriting would lose it.
+ */
+async function saveVerifiedKey(
+  ctx: ServiceContext,
+  project: Project,
+  record: EnvironmentRecord,
+  env: string,
+  key: Buffer,
+  from: string,
+  home: KeyHome,
+): Promise<ImportedKey> {
+  const keyId = record.keyId;
+  verifyEntryChain(env, record, { key, label: from, explicitHead: true });
   if (home.kind === 'keychain') {
+    await checkContinuity(ctx, project, env, record, { key, label: from, explicitHead: true }, null);
     const fresh = await storeKeyInKeychain(ctx, home.keychain, env, keyId, key);
     return { env, keyId, path: homeLabel(home, keyId, ctx.env), alreadyPresent: !fresh, keychain: home.keychain.backend };
   }
   const path = keyFilePath(keyId, ctx.env);
-  let existing: Buffer | null = null;
+  let existing: Buffer | null;
   try {
     existing = readKeyFile(path);
-  } catch {
-    existing = null; // unsafe or damaged: replaced by the verified key below
+  } catch (err) {
+    throw new HakoError(
+      'E_KEY_CONFLICT',
+      `a key file for key id ${keyId} already exists and cannot be used (${isHakoError(err) ? err.code : 'unreadable'}); nothing was written`,
+      `look at ${path}: fix its permissions (chmod 600) if it is this key, or move it away if it is damaged`,
+    );
   }
-  if (existing && existing.equals(key)) return { env, keyId, path, alreadyPresent: true, keychain: null };
+  if (existing && !existing.equals(key)) {
+    throw new HakoError(
+      'E_KEY_CONFLICT',
+      `a different key is already stored under key id ${keyId} (another project uses the same key id); nothing was written`,
+      `keep both by rotating this project's environment to a new key id on a machine that opens it (hako key rotate --env ${env}), or use HAKO_KEY for this project`,
+    );
+  }
+  await checkContinuity(ctx, project, env, record, { key, label: from, explicitHead: true }, null);
+  if (existing) return { env, keyId, path, alreadyPresent: true, keychain: null };
   writeKeyFile(keyId, key, ctx.env);
   return { env, keyId, path, alreadyPresent: false, keychain: null };
 }
@@ -63,7 +94,8 @@ export async function importKeyBundle(
 ): Promise<ImportedKey> {
   if (onlyEnv !== undefined) assertEnvName(onlyEnv);
   const bundle = parseKeyBundle(text);
-  const file = loadSecretsFile(findProject(ctx.cwd));
+  const project = findProject(ctx);
+  const file = loadSecretsFile(project);
   const matches = [...file.environments].filter(([, r]) => r.keyId === bundle.keyId);
   if (matches.length === 0) {
     throw new HakoError(
@@ -89,7 +121,7 @@ export async function importKeyBundle(
     );
   }
   const home = request ? await keychainHome(ctx, request) : KEY_FILE_HOME;
-  return saveVerifiedKey(ctx, env, record.keyId, bundle.key, home);
+  return saveVerifiedKey(ctx, project, record, env, bundle.key, 'the bundle', home);
 }
 
 export async function importPassphrase(
@@ -99,7 +131,8 @@ export async function importPassphrase(
   request?: KeychainRequest,
 ): Promise<ImportedKey> {
   assertEnvName(env);
-  const file = loadSecretsFile(findProject(ctx.cwd));
+  const project = findProject(ctx);
+  const file = loadSecretsFile(project);
   const record = requireEnvironment(file, env);
   if (!record.passphrase) {
     throw new HakoError('E_USAGE', `environment '${env}' does not use a passphrase`, 'import its key bundle instead: hako key import');
@@ -113,7 +146,7 @@ export async function importPassphrase(
     );
   }
   const home = request ? await keychainHome(ctx, request) : KEY_FILE_HOME;
-  return saveVerifiedKey(ctx, env, record.keyId, key, home);
+  return saveVerifiedKey(ctx, project, record, env, key, 'the passphrase', home);
 }
 
 export interface KeyListing {
@@ -124,7 +157,7 @@ export interface KeyListing {
 }
 
 export async function listKeys(ctx: ServiceContext): Promise<KeyListing> {
-  const file = loadSecretsFile(findProject(ctx.cwd));
+  const file = loadSecretsFile(findProject(ctx));
   const used = new Set<string>();
   const environments: KeyListing['environments'] = [];
   for (const [env, record] of [...file.environments].sort(([a], [b]) => (a < b ? -1 : 1))) {
@@ -166,10 +199,11 @@ export interface Rotation {
  */
 export async function rotateKey(ctx: ServiceContext, env: string, passphrase?: string, request?: KeychainRequest): Promise<Rotation> {
   assertEnvName(env);
-  const project = findProject(ctx.cwd);
+  const project = findProject(ctx);
   const file = loadSecretsFile(project);
   const before = requireEnvironment(file, env);
-  const old = await openEnvironment(ctx, file, env);
+  const old = await openEnvironment(ctx, project, file, env);
+  assertWritable(env, old);
   const home = request
     ? await keychainHome(ctx, request)
     : old.kind === 'keychain'

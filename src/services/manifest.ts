@@ -34,7 +34,7 @@ export async function declareSecret(ctx: ServiceContext, name: string, req: Decl
       'shorten it, without newlines or control characters',
     );
   }
-  const { result, written } = await updateSecretsFile(ctx, findProject(ctx.cwd), (file) => {
+  const { result, written } = await updateSecretsFile(ctx, findProject(ctx), (file) => {
     const old = file.schema.get(name);
     const entry: SchemaEntry = { required: req.required };
     const description = req.description ?? old?.description;
@@ -47,7 +47,7 @@ export async function declareSecret(ctx: ServiceContext, name: string, req: Decl
 
 export async function undeclareSecret(ctx: ServiceContext, name: string): Promise<void> {
   assertSecretName(name);
-  await updateSecretsFile(ctx, findProject(ctx.cwd), (file) => {
+  await updateSecretsFile(ctx, findProject(ctx), (file) => {
     if (!file.schema.delete(name)) {
       throw new HakoError('E_NO_SECRET', `${name} is not declared`, 'list declared names with hako ls --json (declared: true)');
     }

@@ -30,7 +30,7 @@ export const MIRROR_KEY_VAR = 'RUNNER_SECRETS_KEY';
 const MIN_KEY_CHARS = 16;
 
 export function mirrorPath(ctx: ServiceContext): { root: string; path: string } {
-  const root = findProject(ctx.cwd).root;
+  const root = findProject(ctx).root;
   return { root, path: workspaceStatePath(ctx.env, 'mirror', root) };
 }
 

@@ -50,13 +50,14 @@ export async function sealEnvironment(
 ): Promise<SealResult> {
   assertEnvName(env);
   if (password.length === 0) throw new HakoError('E_USAGE', 'the password is empty', 'choose a long password, e.g. five random words');
-  const file = loadSecretsFile(findProject(ctx.cwd));
+  const project = findProject(ctx);
+  const file = loadSecretsFile(project);
   const record = requireEnvironment(file, env);
   const path = resolve(ctx.cwd, out);
   if (!opts.force && exists(path)) {
     throw new HakoError('E_EXISTS', `${path} already exists`, 'choose another --out, or replace it with --force');
   }
-  const secrets = await openRecord(ctx, file, env);
+  const secrets = await openRecord(ctx, project, file, env);
   const bytes = await sealPackage(password, { env, secrets: new Map(secrets) }, opts.inputs);
   writeFileAtomic(path, bytes, { mode: 0o644 });
   return { path, env, names: [...secrets.keys()].sort(), missing: missingRequired(file, record) };

@@ -4,12 +4,13 @@
  * the file under the lock, applies the change and writes atomically only when the bytes
  * differ, so concurrent writers of different names lose nothing.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { HakoError } from '../core/errors.js';
 import {
   encodeSecretsFile,
   parseSecretsFile,
+  FORMAT_VERSION,
   SECRETS_FILE_NAME,
   type EnvironmentRecord,
   type SecretsFile,
@@ -19,26 +20,82 @@ import { staleLockNotice, withFileLock } from '../core/fs/lock.js';
 import { resolveKey, type OpenedEnvironment } from '../core/keys/resolve-key.js';
 import type { KeyTarget } from '../core/keys/key-source.js';
 import { keySourcesFor, type ServiceContext } from './context.js';
+import { checkContinuity, type TrustDecision } from './continuity.js';
+import { explicitKeysFor } from './explicit-keys.js';
 
 export interface Project {
+  /** The folder holding `.hako/` (its real path). */
   root: string;
   file: string;
+  /** The git work tree that holds it, or null where there is none (a container image). */
+  gitRoot: string | null;
 }
 
-export function findProject(cwd: string): Project {
+/**
+ * The project for a command run in `ctx.cwd`: the nearest `.hako/secrets.json` in this folder
+ * or above it, but never above the git work tree's root (a file planted in a shared parent
+ * such as /tmp is not this repository's). Outside any git work tree only the current folder
+ * counts. Like git's safe.directory, a `.hako` owned by another user, or a symbolic link, is
+ * refused before anything is read: such a file could run code through `hako run` or point at
+ * another project's secrets. HAKO_SAFE_DIRECTORY (an absolute path, or `*`) allows one on purpose.
+ */
+export function findProject(ctx: { cwd: string; env: NodeJS.ProcessEnv }): Project {
+  const cwd = ctx.cwd;
+  const gitRoot = findGitRoot(cwd);
   let dir = cwd;
   while (true) {
     const file = join(dir, SECRETS_FILE_NAME);
-    if (existsSync(file)) return { root: dir, file };
+    if (existsSync(file) || isSymlink(join(dir, '.hako'))) {
+      assertSafeProject(dir, ctx.env);
+      return { root: realpathSync(dir), file, gitRoot: gitRoot && realpathSync(gitRoot) };
+    }
     const parent = dirname(dir);
-    if (parent === dir) break;
+    if (gitRoot === null || dir === gitRoot || parent === dir) break;
     dir = parent;
   }
   throw new HakoError(
     'E_NO_PROJECT',
-    `no ${SECRETS_FILE_NAME} in ${cwd} or any folder above it`,
-    'run `hako init` at the root of your git repository',
+    gitRoot
+      ? `no ${SECRETS_FILE_NAME} in ${cwd} or any folder above it up to the git work tree root ${gitRoot}`
+      : `no ${SECRETS_FILE_NAME} in ${cwd} (not inside a git work tree, so hako looks in the current folder only)`,
+    'run `hako init` at the root of your git repository, or cd into the project',
   );
+}
+
+function isSymlink(p: string): boolean {
+  try {
+    return lstatSync(p).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+function assertSafeProject(root: string, env: NodeJS.ProcessEnv): void {
+  const safe = env['HAKO_SAFE_DIRECTORY'];
+  if (safe === '*' || (safe && safe.startsWith('/') && safe.replace(/\/+$/, '') === root.replace(/\/+$/, ''))) return;
+  for (const p of [join(root, '.hako'), join(root, SECRETS_FILE_NAME)]) {
+    let st;
+    try {
+      st = lstatSync(p);
+    } catch {
+      continue;
+    }
+    if (st.isSymbolicLink()) {
+      throw new HakoError(
+        'E_UNSAFE_PROJECT',
+        `${p} is a symbolic link; hako reads secrets only from a real file in the repository`,
+        `replace the link with the file itself, or allow this folder on purpose: HAKO_SAFE_DIRECTORY=${root}`,
+      );
+    }
+    const uid = typeof process.getuid === 'function' ? process.getuid() : null;
+    if (uid !== null && st.uid !== uid) {
+      throw new HakoError(
+        'E_UNSAFE_PROJECT',
+        `${p} is owned by another user (uid ${st.uid}), not by you (uid ${uid})`,
+        `a file someone else can write could run code as you through hako run; take ownership (chown) if it is yours, or allow it on purpose: HAKO_SAFE_DIRECTORY=${root}`,
+      );
+    }
+  }
 }
 
 /** The git work tree containing `cwd` (found without running git), or null. */
@@ -92,8 +149,50 @@ export function keyTarget(env: string, record: EnvironmentRecord): KeyTarget {
   return t;
 }
 
-export function openEnvironment(ctx: ServiceContext, file: SecretsFile, env: string): Promise<OpenedEnvironment> {
-  return resolveKey(keyTarget(env, requireEnvironment(file, env)), keySourcesFor(ctx));
+export interface OpenEnvironmentResult extends OpenedEnvironment {
+  trust: TrustDecision;
+}
+
+/**
+ * Finds the key of `env` and decides whether this machine may use it: the key must fit the
+ * entry and its chain (continuity.ts), and keys the person supplied for this environment
+ * (HAKO_KEY, its passphrase variable) must be for this very key, never skipped over.
+ */
+export async function openEnvironment(
+  ctx: ServiceContext,
+  project: Project,
+  file: SecretsFile,
+  env: string,
+): Promise<OpenEnvironmentResult> {
+  const record = requireEnvironment(file, env);
+  if (record.sops) {
+    throw new HakoError(
+      'E_USAGE',
+      `environment '${env}' is bound to a SOPS file (${record.sops.path}), which this command cannot open yet`,
+      'use hako sops with that file',
+    );
+  }
+  const explicit = explicitKeysFor(ctx, env, record);
+  const opened = await resolveKey(keyTarget(env, record), keySourcesFor(ctx));
+  const trust = await checkContinuity(
+    ctx,
+    project,
+    env,
+    record,
+    { key: opened.key, label: opened.label, explicitHead: opened.kind === 'bundle-env' },
+    explicit.staleAnchor,
+  );
+  return { ...opened, trust };
+}
+
+/** Refuses a write with a key that is only readable here (an older checkout). */
+export function assertWritable(env: string, opened: OpenEnvironmentResult): void {
+  if (opened.trust.writable) return;
+  throw new HakoError(
+    'E_STALE_KEY',
+    `environment '${env}' is open with a retired key (this checkout is older than the key this machine trusts); nothing was written`,
+    'switch to the newest commit of your branch (git pull, or git switch back) and run the command there',
+  );
 }
 
 /**
@@ -111,8 +210,12 @@ export async function updateSecretsFile<T>(
       const before = readSecretsText(project);
       const file = parseSecretsFile(before, displayPath(project));
       const result = await change(file);
-      const after = encodeSecretsFile(file);
+      let after = encodeSecretsFile(file);
       if (after === before) return { result, written: false };
+      if (file.version !== FORMAT_VERSION) {
+        file.version = FORMAT_VERSION; // a format-1 file becomes format 2 on its first change
+        after = encodeSecretsFile(file);
+      }
       writeFileAtomic(project.file, after, { mode: fileMode(project.file) });
       return { result, written: true };
     },

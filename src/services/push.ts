@@ -74,8 +74,8 @@ interface Adapter {
 export async function pushEnvironment(ctx: ServiceContext, req: PushRequest): Promise<PushResult> {
   assertEnvName(req.env);
   const adapter = req.platform === 'github' ? github(ctx, req) : cloudflare(ctx, req);
-  const project = findProject(ctx.cwd);
-  const opened = await openValues(ctx, loadSecretsFile(project), req.env);
+  const project = findProject(ctx);
+  const opened = await openValues(ctx, project, loadSecretsFile(project), req.env);
   const values = selectNames(opened.values, req.only, req.env);
   assertNoProcessControl(deliveredVariables(values.keys(), 'value'), req.allowed, `hako push ${req.platform}`);
   const refused = [...values.keys()].map((n) => [n, adapter.refuse(n)] as const).filter(([, why]) => why);

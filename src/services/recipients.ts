@@ -32,7 +32,16 @@ import { wrapKeyForRecipient } from '../core/keys/recipient-wrap.js';
 import { changedMeanwhile, rekeyEnvironment, type NextKey } from './rekey.js';
 import { writeKeyFile } from '../core/keys/key-file-source.js';
 import { homeLabel, keychainOfKey, storeKeyInKeychain } from './keychain.js';
-import { findProject, loadSecretsFile, openEnvironment, requireEnvironment, updateSecretsFile, type Project } from './project.js';
+import {
+  assertWritable,
+  findProject,
+  loadSecretsFile,
+  openEnvironment,
+  requireEnvironment,
+  updateSecretsFile,
+  type Project,
+} from './project.js';
+import { genesisLink } from '../core/trust/key-chain.js';
 import type { ServiceContext } from './context.js';
 
 export interface RecipientLabels {
@@ -52,17 +61,19 @@ export async function addRecipient(ctx: ServiceContext, env: string, text: strin
   const spec = parseRecipient(text);
   const name = checkLabel(labels.name, 'name', 200);
   const role = checkLabel(labels.role, 'role', 64);
-  const project = findProject(ctx.cwd);
+  const project = findProject(ctx);
   const file = loadSecretsFile(project);
   if (entriesByRecipient(requireEnvironment(file, env).recipients).has(spec.canonical)) throw alreadyThere(env, spec.canonical);
   readDocMeta(project); // a damaged recipients.md stops us before anything is written
   const opened = await openOrExplain(ctx, file, env, 'adding a recipient');
+  assertWritable(env, opened);
   const wrapped = await wrapKeyForRecipient(opened.key, spec.canonical);
   await updateSecretsFile(ctx, project, (f) => {
     const record = requireEnvironment(f, env);
     if (record.keyId !== opened.cipher.keyId) throw changedMeanwhile(env);
     if (entriesByRecipient(record.recipients).has(spec.canonical)) throw alreadyThere(env, spec.canonical);
     record.recipients.set(spec.canonical, wrapped);
+    if (record.chain.length === 0) record.chain = [genesisLink(env, record.keyId, opened.key)];
   });
   const update: Partial<RecipientMeta> = { added: today(ctx.env) };
   if (name !== undefined) update.name = name;
@@ -95,7 +106,7 @@ export interface RemovedRecipient {
 
 export async function removeRecipient(ctx: ServiceContext, env: string, text: string, opts: RemoveOptions = {}): Promise<RemovedRecipient> {
   assertEnvName(env);
-  const project = findProject(ctx.cwd);
+  const project = findProject(ctx);
   const file = loadSecretsFile(project);
   const record = requireEnvironment(file, env);
   const stored = findStored(record, text);
@@ -124,6 +135,7 @@ export async function removeRecipient(ctx: ServiceContext, env: string, text: st
   }
   readDocMeta(project);
   const old = await openOrExplain(ctx, file, env, 'removing a recipient');
+  assertWritable(env, old);
 
   const keyId = newKeyId();
   const next: NextKey = {
@@ -160,7 +172,7 @@ export interface RecipientListing extends RecipientRow {
 
 /** Everyone with a recipients entry (in `env` only, when given), with their labels. */
 export function listRecipients(ctx: ServiceContext, env?: string): RecipientListing[] {
-  const project = findProject(ctx.cwd);
+  const project = findProject(ctx);
   const file = loadSecretsFile(project);
   if (env !== undefined) requireEnvironment(file, assertEnvName(env));
   const rows = recipientRows(file, readDocMeta(project));
@@ -275,7 +287,7 @@ function today(env: NodeJS.ProcessEnv): string {
 
 async function openOrExplain(ctx: ServiceContext, file: SecretsFile, env: string, doing: string) {
   try {
-    return await openEnvironment(ctx, file, env);
+    return await openEnvironment(ctx, findProject(ctx), file, env);
   } catch (err) {
     if (isHakoError(err) && err.code === 'E_NO_KEY') {
       throw new HakoError('E_NO_KEY', `${doing} needs the key of '${env}' on this machine: ${err.message}`, err.hint);

@@ -9,7 +9,10 @@
 import { HakoError } from '../core/errors.js';
 import { EnvironmentCipher } from '../core/crypto/environment-cipher.js';
 import type { KdfParams } from '../core/crypto/argon2id.js';
-import type { EnvironmentRecord } from '../core/formats/secrets-file.js';
+import { newEnvironmentRecord, type EnvironmentRecord } from '../core/formats/secrets-file.js';
+import { metaText } from '../core/formats/secret-meta.js';
+import { genesisLink, successorLink } from '../core/trust/key-chain.js';
+import { pinEnvironment } from './continuity.js';
 import { wrapKeyForRecipient } from '../core/keys/recipient-wrap.js';
 import type { OpenedEnvironment } from '../core/keys/resolve-key.js';
 import { requireEnvironment, updateSecretsFile, type Project } from './project.js';
@@ -42,13 +45,23 @@ export async function rekeyEnvironment(
   const { result } = await updateSecretsFile(ctx, project, (file) => {
     const current = requireEnvironment(file, env);
     if (current.keyId !== old.cipher.keyId || !sameRecipients(current, before)) throw changedMeanwhile(env);
-    const record: EnvironmentRecord = { keyId: next.keyId, check: fresh.makeCheck(), recipients: wrapped, secrets: new Map() };
+    // The new key joins the chain with a link signed by the key it replaces: the proof that
+    // lets every machine accept it without having held the old key.
+    const chain = current.chain.length ? [...current.chain] : [genesisLink(env, current.keyId, old.key)];
+    chain.push(successorLink(env, { keyId: current.keyId, key: old.key }, { keyId: next.keyId, key: next.key }));
+    const record = newEnvironmentRecord(next.keyId, fresh.makeCheck(), chain);
+    record.recipients = wrapped;
     if (next.passphrase) record.passphrase = { ...next.passphrase };
-    for (const [name, token] of current.secrets) record.secrets.set(name, fresh.seal(name, old.cipher.open(name, token)));
+    for (const [name, token] of current.secrets) {
+      const meta = current.meta.get(name);
+      record.secrets.set(name, fresh.seal(name, old.cipher.open(name, token, metaText(meta)), metaText(meta)));
+      if (meta) record.meta.set(name, { ...meta });
+    }
     file.environments.set(env, record);
-    return [...current.secrets.keys()].sort();
+    return { names: [...current.secrets.keys()].sort(), record };
   });
-  return result;
+  await pinEnvironment(ctx, project, env, result.record);
+  return result.names;
 }
 
 function sameRecipients(a: EnvironmentRecord, b: EnvironmentRecord): boolean {

@@ -10,8 +10,8 @@ import { assertEnvName } from '../core/names.js';
 import { assertNoProcessControl, deliveredVariables } from '../core/process-control-names.js';
 import type { ServiceContext } from './context.js';
 import { missingRequired, missingRequiredError } from './manifest.js';
-import { findProject, loadSecretsFile, requireEnvironment } from './project.js';
-import { openRecord } from './secrets.js';
+import { findProject, loadSecretsFile, openEnvironment, requireEnvironment } from './project.js';
+import { decryptValues } from './secrets.js';
 import { readMirror } from './mirror.js';
 import { prepareDelivery, type DeliveryMode } from '../launcher/delivery.js';
 export { DELIVERY_MODES, type DeliveryMode } from '../launcher/delivery.js';
@@ -26,6 +26,8 @@ export interface RunRequest {
   via: DeliveryMode;
   command: string;
   args: readonly string[];
+  /** Names the person allowed to be delivered although they change what a process does. */
+  allow?: ReadonlySet<string>;
   /** Take the values from the local runner mirror instead of the repository (offline, no repository key). */
   mirror?: boolean;
   /** Where redacted output goes; null runs without redaction (the child inherits stdio). */
@@ -40,7 +42,12 @@ export async function runWithSecrets(ctx: ServiceContext, req: RunRequest): Prom
   assertEnvName(req.env);
   // Where the files would go is settled before any key is looked for.
   if (req.via === 'files') privateBase(ctx.env, { allowDisk: req.allowDisk ?? false });
-  const secrets = req.mirror ? readMirror(ctx, req.env) : await openFromRepository(ctx, req.env);
+  if (req.mirror) {
+    const values = readMirror(ctx, req.env);
+    assertSafeHandOff(values.keys(), req.via, [...(req.allow ?? [])], 'hako run --mirror');
+    return startWithValues(ctx, req, req.env, values);
+  }
+  const secrets = await openFromRepository(ctx, req);
   return startWithValues(ctx, req, req.env, secrets);
 }
 
@@ -83,10 +90,15 @@ export function startWithValues(
   });
 }
 
-async function openFromRepository(ctx: ServiceContext, env: string): Promise<Map<string, string>> {
-  const file = loadSecretsFile(findProject(ctx.cwd));
-  const record = requireEnvironment(file, env);
+async function openFromRepository(ctx: ServiceContext, req: RunRequest): Promise<Map<string, string>> {
+  const project = findProject(ctx);
+  const file = loadSecretsFile(project);
+  const record = requireEnvironment(file, req.env);
   const missing = missingRequired(file, record);
-  if (missing.length) throw missingRequiredError(env, missing);
-  return openRecord(ctx, file, env);
+  if (missing.length) throw missingRequiredError(req.env, missing);
+  // The key and its trust first (a forged entry says so before anything else), then the
+  // names, then the values.
+  const opened = await openEnvironment(ctx, project, file, req.env);
+  assertSafeHandOff(record.secrets.keys(), req.via, [...(req.allow ?? [])], 'hako run');
+  return decryptValues(record, opened);
 }

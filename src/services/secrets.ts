@@ -7,8 +7,20 @@ import { HakoError } from '../core/errors.js';
 import { assertEnvName, assertSecretName } from '../core/names.js';
 import { EnvironmentCipher } from '../core/crypto/environment-cipher.js';
 import type { EnvironmentRecord, SecretsFile } from '../core/formats/secrets-file.js';
+import { addDays, isEmptyMeta, isIsoDate, isPeriod, metaText, periodDays, type SecretMeta } from '../core/formats/secret-meta.js';
+import { genesisLink } from '../core/trust/key-chain.js';
 import { makeEnvironment } from './environments.js';
-import { findProject, loadSecretsFile, openEnvironment, requireEnvironment, updateSecretsFile, type Project } from './project.js';
+import { pinEnvironment } from './continuity.js';
+import {
+  assertWritable,
+  findProject,
+  loadSecretsFile,
+  openEnvironment,
+  requireEnvironment,
+  updateSecretsFile,
+  type OpenEnvironmentResult,
+  type Project,
+} from './project.js';
 import type { ServiceContext } from './context.js';
 import { probeAccess, type Access } from './environments.js';
 
@@ -66,6 +78,52 @@ export interface SetResult {
 }
 
 /**
+ * Metadata changes for the names being set: a field left undefined keeps what the secret
+ * has, null removes it. With `rotateEvery`, the expiry moves that many days past today.
+ */
+export interface MetaChange {
+  expires?: string | null;
+  rotateEvery?: string | null;
+}
+
+export function checkMetaChange(change: MetaChange): void {
+  if (change.expires && !isIsoDate(change.expires)) {
+    throw new HakoError('E_USAGE', `--expires needs a date as YYYY-MM-DD`, 'e.g. --expires 2027-03-01');
+  }
+  if (change.rotateEvery && !isPeriod(change.rotateEvery)) {
+    throw new HakoError('E_USAGE', `--rotate-every needs a number of days such as 90d`, 'e.g. --rotate-every 90d');
+  }
+}
+
+/** Today (UTC) as YYYY-MM-DD; SOURCE_DATE_EPOCH or HAKO_TODAY fix it for reproducible runs and tests. */
+export function today(env: NodeJS.ProcessEnv): string {
+  const fixed = env['HAKO_TODAY'];
+  if (fixed && isIsoDate(fixed)) return fixed;
+  const epoch = env['SOURCE_DATE_EPOCH'];
+  const ms = epoch && /^\d{1,12}$/.test(epoch) ? Number(epoch) * 1000 : Date.now();
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+function nextMeta(old: SecretMeta | undefined, change: MetaChange, valueChanged: boolean, todayIs: string): SecretMeta | undefined {
+  const m: SecretMeta = { ...old };
+  if (change.rotateEvery !== undefined) {
+    if (change.rotateEvery === null) delete m.rotateEvery;
+    else m.rotateEvery = change.rotateEvery;
+  }
+  if (change.expires !== undefined) {
+    if (change.expires === null) delete m.expires;
+    else m.expires = change.expires;
+  } else if (m.rotateEvery !== undefined && (valueChanged || change.rotateEvery)) {
+    m.expires = addDays(todayIs, periodDays(m.rotateEvery));
+  }
+  return isEmptyMeta(m) ? undefined : m;
+}
+
+function sameMeta(a: SecretMeta | undefined, b: SecretMeta | undefined): boolean {
+  return metaText(a) === metaText(b);
+}
+
+/**
  * Sets several values in one environment in one write (and removes `remove`, for edit).
  * The key is resolved before the lock is taken, so a passphrase prompt never holds it.
  */
@@ -74,62 +132,87 @@ export async function setSecrets(
   env: string,
   values: ReadonlyMap<string, string>,
   remove: readonly string[] = [],
-  project: Project = findProject(ctx.cwd),
+  project: Project = findProject(ctx),
+  metaChange: MetaChange = {},
 ): Promise<SetResult> {
   assertEnvName(env);
+  checkMetaChange(metaChange);
   for (const [name, value] of values) {
     assertSecretName(name);
     assertStorable(value, name);
   }
-  let cipher = await cipherIfExists(ctx, loadSecretsFile(project), env);
-  const { result } = await updateSecretsFile(ctx, project, async (file) => {
+  let opened = await openIfExists(ctx, project, loadSecretsFile(project), env);
+  const todayIs = today(ctx.env);
+  const { result, written } = await updateSecretsFile(ctx, project, async (file) => {
     let created = false;
     let record = file.environments.get(env);
+    let cipher: EnvironmentCipher;
     if (!record) {
       const made = await makeEnvironment(ctx, env);
       record = made.record;
       file.environments.set(env, record);
       cipher = new EnvironmentCipher(env, record.keyId, made.key);
       created = true;
-    } else if (!cipher || cipher.keyId !== record.keyId) {
-      cipher = (await openEnvironment(ctx, file, env)).cipher; // created or rotated meanwhile
+    } else {
+      if (!opened || opened.cipher.keyId !== record.keyId) opened = await openEnvironment(ctx, project, file, env); // created or rotated meanwhile
+      assertWritable(env, opened);
+      cipher = opened.cipher;
     }
     const out: SetResult = { env, createdEnvironment: created, changed: [], unchanged: [], removed: [] };
     for (const [name, value] of values) {
       const old = record.secrets.get(name);
-      if (old !== undefined && sameValue(cipher, name, old, value)) {
+      const oldMeta = record.meta.get(name);
+      const sameVal = old !== undefined && sameValue(cipher, name, old, oldMeta, value);
+      const meta = nextMeta(oldMeta, metaChange, !sameVal, todayIs);
+      if (sameVal && sameMeta(oldMeta, meta)) {
         out.unchanged.push(name);
         continue;
       }
-      record.secrets.set(name, cipher.seal(name, value));
+      record.secrets.set(name, cipher.seal(name, value, metaText(meta)));
+      if (meta) record.meta.set(name, meta);
+      else record.meta.delete(name);
       out.changed.push(name);
     }
-    for (const name of remove) if (record.secrets.delete(name)) out.removed.push(name);
+    for (const name of remove) {
+      if (record.secrets.delete(name)) {
+        record.meta.delete(name);
+        out.removed.push(name);
+      }
+    }
+    if (!created && record.chain.length === 0 && (out.changed.length || out.removed.length)) {
+      record.chain = [genesisLink(env, record.keyId, opened!.key)]; // its first write in format 2 starts its chain
+    }
     return out;
   });
+  if (written) {
+    // What this machine just wrote (a new environment, or a chain it just started) is what it trusts.
+    const record = loadSecretsFile(project).environments.get(env);
+    if (record) await pinEnvironment(ctx, project, env, record);
+  }
   if (result.createdEnvironment) ctx.notice(`created environment '${env}' with a new random key`);
   return result;
 }
 
-async function cipherIfExists(ctx: ServiceContext, file: SecretsFile, env: string): Promise<EnvironmentCipher | undefined> {
-  return file.environments.has(env) ? (await openEnvironment(ctx, file, env)).cipher : undefined;
+async function openIfExists(ctx: ServiceContext, project: Project, file: SecretsFile, env: string): Promise<OpenEnvironmentResult | null> {
+  return file.environments.has(env) ? await openEnvironment(ctx, project, file, env) : null;
 }
 
 /** True when the stored token opens to exactly `value`; a token that fails to open is replaced. */
-function sameValue(cipher: EnvironmentCipher, name: string, token: string, value: string): boolean {
-  const bytes = cipher.openBytes(name, token);
+function sameValue(cipher: EnvironmentCipher, name: string, token: string, meta: SecretMeta | undefined, value: string): boolean {
+  const bytes = cipher.openBytes(name, token, metaText(meta));
   return bytes !== null && bytes.equals(Buffer.from(value, 'utf8'));
 }
 
 export async function getSecret(ctx: ServiceContext, env: string, name: string): Promise<string> {
   assertEnvName(env);
   assertSecretName(name);
-  const file = loadSecretsFile(findProject(ctx.cwd));
+  const project = findProject(ctx);
+  const file = loadSecretsFile(project);
   const record = requireEnvironment(file, env);
   const token = record.secrets.get(name);
   if (token === undefined) throw noSecret(env, name, record);
-  const { cipher } = await openEnvironment(ctx, file, env);
-  return cipher.open(name, token);
+  const { cipher } = await openEnvironment(ctx, project, file, env);
+  return cipher.open(name, token, metaText(record.meta.get(name)));
 }
 
 function noSecret(env: string, name: string, record: EnvironmentRecord): HakoError {
@@ -146,15 +229,15 @@ function noSecret(env: string, name: string, record: EnvironmentRecord): HakoErr
 export async function revealEnvironment(
   ctx: ServiceContext,
   env: string,
-  project: Project = findProject(ctx.cwd),
+  project: Project = findProject(ctx),
 ): Promise<Map<string, string>> {
   assertEnvName(env);
-  return openRecord(ctx, loadSecretsFile(project), env);
+  return openRecord(ctx, project, loadSecretsFile(project), env);
 }
 
 /** Opens every value of `env` in an already loaded file, sorted by name; fail closed. */
-export async function openRecord(ctx: ServiceContext, file: SecretsFile, env: string): Promise<Map<string, string>> {
-  return (await openValues(ctx, file, env)).values;
+export async function openRecord(ctx: ServiceContext, project: Project, file: SecretsFile, env: string): Promise<Map<string, string>> {
+  return (await openValues(ctx, project, file, env)).values;
 }
 
 export interface OpenedValues {
@@ -165,12 +248,17 @@ export interface OpenedValues {
 }
 
 /** Like openRecord, with a keyed fingerprint for telling later whether a value changed. */
-export async function openValues(ctx: ServiceContext, file: SecretsFile, env: string): Promise<OpenedValues> {
+export async function openValues(ctx: ServiceContext, project: Project, file: SecretsFile, env: string): Promise<OpenedValues> {
   const record = requireEnvironment(file, env);
-  const { cipher } = await openEnvironment(ctx, file, env);
+  const { cipher } = await openEnvironment(ctx, project, file, env);
+  return { values: decryptValues(record, { cipher }), keyId: cipher.keyId, fingerprint: (name, value) => cipher.fingerprint(name, value) };
+}
+
+/** Every value of an already opened environment, sorted by name; any failure stops all. */
+export function decryptValues(record: EnvironmentRecord, opened: { cipher: EnvironmentCipher }): Map<string, string> {
   const out = new Map<string, string>();
-  for (const [name, token] of inNameOrder(record.secrets)) out.set(name, cipher.open(name, token));
-  return { values: out, keyId: cipher.keyId, fingerprint: (name, value) => cipher.fingerprint(name, value) };
+  for (const [name, token] of inNameOrder(record.secrets)) out.set(name, opened.cipher.open(name, token, metaText(record.meta.get(name))));
+  return out;
 }
 
 /** Entries sorted by name; a canonical file already is, so it is only checked. */
@@ -185,13 +273,16 @@ function inNameOrder(m: ReadonlyMap<string, string>): Iterable<[string, string]>
 
 export async function removeSecret(ctx: ServiceContext, name: string, scope: { env: string } | { allEnvs: true }): Promise<string[]> {
   assertSecretName(name);
-  const project = findProject(ctx.cwd);
+  const project = findProject(ctx);
   const { result } = await updateSecretsFile(ctx, project, (file) => {
     const envs = 'env' in scope ? [scope.env] : [...file.environments.keys()];
     const removedFrom: string[] = [];
     for (const env of envs) {
       const record = 'env' in scope ? requireEnvironment(file, env) : file.environments.get(env)!;
-      if (record.secrets.delete(name)) removedFrom.push(env);
+      if (record.secrets.delete(name)) {
+        record.meta.delete(name);
+        removedFrom.push(env);
+      }
     }
     if (removedFrom.length === 0) {
       throw 'env' in scope
@@ -210,7 +301,7 @@ export interface SecretListing {
 
 /** Names × environments; never a value. `envs` limits the columns. */
 export async function listSecrets(ctx: ServiceContext, envs?: string[]): Promise<SecretListing> {
-  const file = loadSecretsFile(findProject(ctx.cwd));
+  const file = loadSecretsFile(findProject(ctx));
   const columns = envs?.map(assertEnvName) ?? [...file.environments.keys()].sort();
   for (const env of columns) requireEnvironment(file, env);
   const names = new Set<string>(file.schema.keys());

@@ -6,12 +6,13 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { HakoError } from '../core/errors.js';
 import { displayName } from '../core/display.js';
-import { assertSecretName } from '../core/names.js';
+import { assertEnvName, assertSecretName } from '../core/names.js';
+import { assertNoProcessControl, deliveredVariables } from '../core/process-control-names.js';
+import { findProject, loadSecretsFile, openEnvironment, requireEnvironment } from './project.js';
 import { encodePortableDotenv, readDotenv } from '../core/formats/dotenv.js';
 import { encodeShellExports } from '../core/formats/shell.js';
 import { parseJsonMap, parseYamlMap, type ImportFormat } from '../core/formats/structured.js';
-import { assertNoProcessControl, deliveredVariables } from '../core/process-control-names.js';
-import { revealEnvironment, setSecrets, valueFromBytes, type SetResult } from './secrets.js';
+import { decryptValues, setSecrets, valueFromBytes, type SetResult } from './secrets.js';
 import type { ServiceContext } from './context.js';
 
 export function importFormatOf(path: string, flag?: string): ImportFormat {
@@ -100,16 +101,22 @@ export function encodeExport(values: ReadonlyMap<string, string>, format: Export
 }
 
 /**
- * Every value of `env` in `format`. Shell and dotenv output become a process's environment
- * (eval, direnv, dotenv loaders), so process-control names are refused there unless allowed.
+ * Every value of `env` in `format`. dotenv and shell output is meant to be loaded into a
+ * process or a shell (`node --env-file`, `eval`, direnv), so names that change what a process
+ * does are refused there unless allowed by name; JSON is data and is not checked.
  */
 export async function exportEnvironment(
   ctx: ServiceContext,
   env: string,
   format: ExportFormat,
-  allowed: ReadonlySet<string> = new Set(),
+  allow: ReadonlySet<string> = new Set(),
 ): Promise<string> {
-  const values = await revealEnvironment(ctx, env);
-  if (format !== 'json') assertNoProcessControl(deliveredVariables(values.keys(), 'value'), allowed, `hako export --format ${format}`);
-  return encodeExport(values, format);
+  assertEnvName(env);
+  const project = findProject(ctx);
+  const file = loadSecretsFile(project);
+  const record = requireEnvironment(file, env);
+  const opened = await openEnvironment(ctx, project, file, env); // the key and its trust first
+  if (format !== 'json')
+    assertNoProcessControl(deliveredVariables(record.secrets.keys(), 'value'), allow, `hako export --format ${format}`);
+  return encodeExport(decryptValues(record, opened), format);
 }

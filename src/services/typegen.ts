@@ -35,7 +35,7 @@ export interface TypegenResult {
 }
 
 export function generateAccessors(ctx: ServiceContext, req: TypegenRequest): TypegenResult {
-  const names = typegenNames(loadSecretsFile(findProject(ctx.cwd)));
+  const names = typegenNames(loadSecretsFile(findProject(ctx)));
   const path = req.out === undefined ? undefined : outputPath(resolve(ctx.cwd, req.out), req.out, req.lang);
   const text = req.lang === 'ts' ? renderTypeScript(names) : renderGo(names, goPackage(req, path));
   if (path === undefined) {

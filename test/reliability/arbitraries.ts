@@ -66,7 +66,7 @@ export const environmentRecord: fc.Arbitrary<EnvironmentRecord> = fc
     recipients: uniqueMap(recipient, base64Blob, 3),
     secrets: uniqueMap(secretName, token, 6),
   })
-  .map(({ passphrase, ...rest }) => (passphrase ? { ...rest, passphrase } : rest));
+  .map(({ passphrase, ...rest }) => ({ ...rest, chain: [], meta: new Map(), ...(passphrase ? { passphrase } : {}) }));
 
 export const schemaEntry: fc.Arbitrary<SchemaEntry> = fc
   .record({ required: fc.boolean(), description: fc.option(anyString(60), { nil: undefined }) })

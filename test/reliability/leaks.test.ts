@@ -138,10 +138,12 @@ describe('no error path prints a value or a key', () => {
     { label: 'get from a missing environment', args: ['get', 'DATABASE_URL', '--env', 'qa'], exit: 1 },
     { label: 'get with no key on the machine', args: ['get', 'DATABASE_URL'], env: emptyHome(), exit: 3 },
     {
+      // A bundle labelled 'production' with another key id is a key supplied for production
+      // that is not production's: an error, never a fall-through (E_KEY_MISMATCH).
       label: 'HAKO_KEY of another project',
       args: ['get', 'DATABASE_URL', '--env', 'production'],
       env: { ...emptyHome(), HAKO_KEY: otherBundle },
-      exit: 3,
+      exit: 4,
     },
     {
       label: 'HAKO_KEY damaged',
@@ -238,7 +240,7 @@ describe('no error path prints a value or a key', () => {
         j.environments.development.key_id = j.environments.production.key_id;
         s.write(j);
       },
-      exit: 4,
+      exit: 5, // the chain's last link no longer names the entry's key id
     },
     {
       label: 'a plaintext value written where a token belongs',
@@ -270,7 +272,7 @@ describe('no error path prints a value or a key', () => {
       },
       exit: 5,
     },
-    { label: 'a newer file version', args: ['get', 'DATABASE_URL'], setup: (s) => s.write({ ...s.json(), version: 2 }), exit: 5 },
+    { label: 'a newer file version', args: ['get', 'DATABASE_URL'], setup: (s) => s.write({ ...s.json(), version: 3 }), exit: 5 },
     {
       label: 'the file is not JSON',
       args: ['get', 'DATABASE_URL'],
@@ -433,7 +435,7 @@ describe('no error path prints a value or a key', () => {
           ...emptyHome(),
           HAKO_KEY: bundles['development']!,
           HAKO_PASSPHRASE: PASSPHRASE,
-          HAKO_PASSPHRASE_PRODUCTION: PASSPHRASE,
+          HAKO_PASSPHRASE_STAGING: PASSPHRASE,
           SOPS_AGE_KEY_CMD: script,
         },
       });

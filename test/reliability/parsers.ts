@@ -117,8 +117,10 @@ const SAMPLE_FILE = encodeSecretsFile({
       {
         keyId: '0123456789abcdef',
         check: `v1:${Buffer.alloc(32, 1).toString('base64')}`,
+        chain: [],
         recipients: new Map(),
         secrets: new Map([['DATABASE_URL', `v1:${Buffer.alloc(40, 2).toString('base64')}`]]),
+        meta: new Map(),
       },
     ],
   ]),

@@ -23,9 +23,11 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { generateX25519Identity, identityToRecipient } from 'age-encryption';
 import { wrapKeyForRecipient } from '../../src/core/keys/recipient-wrap.js';
 import { EnvironmentCipher } from '../../src/core/crypto/environment-cipher.js';
+import { genesisLink } from '../../src/core/trust/key-chain.js';
+import { metaText } from '../../src/core/formats/secret-meta.js';
 import { join } from 'node:path';
 import { encodeSecretsFile, parseSecretsFile, type SecretsFile } from '../../src/core/formats/secrets-file.js';
-import { Project, runHako, tempDir } from '../helpers.js';
+import { Project, runHako } from '../helpers.js';
 import { hakoInProcess, onlyHakoLines } from './in-process.js';
 import { cases, DEEP, recordArea } from './depth.js';
 
@@ -53,7 +55,8 @@ let subject: Subject;
 
 /** The failures a tampered environment may show: exit codes 3/4/5, or E_NO_ENV's 1. */
 function isDetected(r: { code: number | null; stderr: string }): boolean {
-  if (r.code === 3 || r.code === 4 || r.code === 5) return true;
+  // 7: the key chain no longer matches what this machine trusts (a changed chain or key id).
+  if (r.code === 3 || r.code === 4 || r.code === 5 || r.code === 7) return true;
   return r.code === 1 && /no environment '/.test(r.stderr);
 }
 
@@ -66,10 +69,10 @@ function isDetected(r: { code: number | null; stderr: string }): boolean {
 function expected(model: SecretsFile | null, base: SecretsFile, env: string): { read: Record<string, string>; mayFail: boolean } | 'fail' {
   const now = model?.environments.get(env);
   const was = base.environments.get(env);
-  if (!now || !was || now.keyId !== was.keyId || now.check !== was.check) return 'fail';
+  if (!now || !was || now.keyId !== was.keyId || now.check !== was.check || now.chain.join() !== was.chain.join()) return 'fail';
   const read: Record<string, string> = {};
   for (const [name, token] of now.secrets) {
-    if (was.secrets.get(name) !== token) return 'fail';
+    if (was.secrets.get(name) !== token || metaText(was.meta.get(name)) !== metaText(now.meta.get(name))) return 'fail';
     read[name] = subject.values[env]![name]!;
   }
   // A changed wrapped key may stop an identity from opening the environment; it may never
@@ -437,40 +440,44 @@ describe('tamper matrix with age-recipient access (no key files: the identity is
     await runCategory('tamper:recipient-swaps', swaps(), { getEach: true });
   });
 
-  test('limitation (SECURITY.md): with only the public recipient, a repo writer can replace a whole environment for identity-only readers; a reader holding the key file is not fooled', async () => {
-    const f = fresh();
-    const rec = f.environments.get('production')!;
-    const [recipient] = [...rec.recipients.keys()];
-    const forged = randomBytes(32);
-    const cipher = new EnvironmentCipher('production', rec.keyId, forged);
-    rec.check = cipher.makeCheck();
-    rec.secrets = new Map([['DATABASE_URL', cipher.seal('DATABASE_URL', 'postgres://attacker@evil/db')]]);
-    rec.recipients = new Map([[recipient!, await wrapKeyForRecipient(forged, recipient!)]]);
-    writeFileSync(subject.secretsPath, encoded(f));
+  test('closed (was a limitation): a repo writer who replaces a whole environment for identity-only readers is refused, with or without its key chain', async () => {
+    const orig = parseSecretsFile(subject.original.toString('utf8')).environments.get('production')!;
+    const [recipient] = [...orig.recipients.keys()];
+    const forgedKey = randomBytes(32);
+    async function forge(keyId: string, chain: string[]): Promise<Buffer> {
+      const f = fresh();
+      const rec = f.environments.get('production')!;
+      const cipher = new EnvironmentCipher('production', keyId, forgedKey);
+      rec.keyId = keyId;
+      rec.chain = chain;
+      rec.check = cipher.makeCheck();
+      rec.secrets = new Map([['DATABASE_URL', cipher.seal('DATABASE_URL', 'postgres://attacker@evil/db')]]);
+      rec.meta = new Map();
+      rec.recipients = new Map([[recipient!, await wrapKeyForRecipient(forgedKey, recipient!)]]);
+      return Buffer.from(encoded(f));
+    }
+    const newId = randomBytes(8).toString('hex');
+    const forgeries: [string, Buffer, number, RegExp][] = [
+      // Same key id and chain, another key behind them: its signer is not the chain's.
+      ['same key id, chain kept', await forge(orig.keyId, orig.chain), 4, /is not the key its chain names/],
+      // A new environment of the writer's own, chain and all: not an extension of what this machine trusts.
+      ['new key id, own chain', await forge(newId, [genesisLink('production', newId, forgedKey)]), 7, /changed its key without a proof/],
+      // The chain dropped to look like a format-1 entry.
+      ['new key id, chain dropped', await forge(newId, []), 7, /lost the key chain this machine pinned/],
+    ];
     try {
-      const identityOnly = await hakoInProcess(['get', 'DATABASE_URL', '--env', 'production', '-n'], {
-        cwd: subject.project.dir,
-        env: subject.runEnv,
-      });
-      assert.equal(identityOnly.code, 0, 'if this now fails, hako detects the substitution: update SECURITY.md');
-      assert.equal(identityOnly.stdout, 'postgres://attacker@evil/db');
-      // Someone who holds the real key (a key file from before, HAKO_KEY in CI) is not fooled.
-      const home = tempDir('hako-home-keyholder-');
-      try {
-        const realKeyEnv = { ...subject.runEnv, HAKO_HOME: home };
-        const orig = parseSecretsFile(subject.original.toString('utf8')).environments.get('production')!;
-        writeFileSync(subject.secretsPath, subject.original);
-        const exported = await hakoInProcess(['key', 'export', '--env', 'production'], { cwd: subject.project.dir, env: subject.runEnv });
-        assert.equal(exported.code, 0, exported.stderr);
-        writeFileSync(subject.secretsPath, encoded(f));
-        const withKey = await hakoInProcess(['get', 'DATABASE_URL', '--env', 'production'], {
+      // This machine opened production before (the pin), through the identity alone.
+      const first = await hakoInProcess(['get', 'DATABASE_URL', '--env', 'production'], { cwd: subject.project.dir, env: subject.runEnv });
+      assert.equal(first.code, 0, first.stderr);
+      for (const [label, bytes, code, message] of forgeries) {
+        writeFileSync(subject.secretsPath, bytes);
+        const r = await hakoInProcess(['get', 'DATABASE_URL', '--env', 'production', '-n'], {
           cwd: subject.project.dir,
-          env: { ...realKeyEnv, HAKO_KEY: exported.stdout.trim() },
+          env: subject.runEnv,
         });
-        assert.equal(withKey.code, 4, withKey.stderr);
-        assert.match(withKey.stderr, new RegExp(`does not open environment 'production' \\(key id ${orig.keyId}\\)`));
-      } finally {
-        rmSync(home, { recursive: true, force: true });
+        assert.equal(r.code, code, `${label}: ${r.stderr}`);
+        assert.match(r.stderr, message, label);
+        assert.doesNotMatch(r.stdout, /attacker/, label);
       }
     } finally {
       writeFileSync(subject.secretsPath, subject.original);

@@ -4,10 +4,10 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { HakoError } from '../errors.js';
+import { HakoError, isHakoError } from '../errors.js';
 import { decodeBase64Strict } from '../crypto/base64.js';
 import { KEY_BYTES } from '../crypto/random.js';
-import { writeFileAtomic } from '../fs/atomic-write.js';
+import { writeFileExclusive } from '../fs/exclusive-write.js';
 import { keysDir } from '../home.js';
 import type { KeyAnswer, KeyContext, KeySource, KeyTarget } from './key-source.js';
 
@@ -38,9 +38,21 @@ export function readKeyFile(path: string): Buffer | null {
   return key;
 }
 
+/** Stores a new key file; never replaces one (a key id already taken is E_KEY_CONFLICT). */
 export function writeKeyFile(keyId: string, key: Buffer, env: NodeJS.ProcessEnv = process.env): string {
   const path = keyFilePath(keyId, env);
-  writeFileAtomic(path, `${key.toString('base64')}\n`, { mode: 0o600, dirMode: 0o700 });
+  try {
+    writeFileExclusive(path, `${key.toString('base64')}\n`, { mode: 0o600, dirMode: 0o700 });
+  } catch (err) {
+    if (isHakoError(err) && err.code === 'E_EXISTS') {
+      throw new HakoError(
+        'E_KEY_CONFLICT',
+        `a key file for key id ${keyId} already exists; hako never overwrites a key`,
+        `nothing was written; look at ${path}`,
+      );
+    }
+    throw err;
+  }
   return path;
 }
 
