@@ -4,6 +4,7 @@
  * prompt or stdin is refused (a file, or `--empty`, says it on purpose).
  */
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { HakoError } from '../core/errors.js';
 import { passphraseFromEnv } from '../core/keys/passphrase-source.js';
 import { valueFromBytes } from '../services/secrets.js';
@@ -17,7 +18,7 @@ export function stripOneNewline(buf: Buffer): Buffer {
 export async function readValue(ctx: CommandContext, name: string, fromFile?: string): Promise<string> {
   if (fromFile !== undefined) {
     try {
-      return valueFromBytes(readFileSync(fromFile), name);
+      return valueFromBytes(readFileSync(resolve(ctx.cwd, fromFile)), name);
     } catch (err) {
       if (err instanceof HakoError) throw err;
       throw new HakoError('E_IO', `cannot read ${fromFile}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, 'check the path');

@@ -8,7 +8,7 @@ import { displayText } from '../core/display.js';
 import { runWithInstance } from '../services/instances.js';
 import { runWithPackage } from '../services/packages.js';
 import { packagePassword } from './package.js';
-import { allowedNames, allowOption } from './options.js';
+import { allowedNames, allowOption, envOption } from './options.js';
 
 export const runCommands: CommandSpec[] = [
   {
@@ -38,8 +38,8 @@ export const runCommands: CommandSpec[] = [
       'Secrets whose names change what a process does (NODE_OPTIONS, LD_PRELOAD, PATH, HTTPS_PROXY, …) are\n' +
       'refused in every source unless allowed one by one with --allow NAME (not needed with --via fd3).',
     options: {
-      env: { type: 'string', short: 'e', label: 'E', help: 'environment (default: $HAKO_ENV, else development)' },
-      via: { type: 'string', label: 'MODE', help: 'how values reach the program: env (default), fd3 or files' },
+      env: envOption,
+      via: { type: 'string', label: 'MODE', help: 'how values reach the program: env (default), fd3 or files', choices: DELIVERY_MODES },
       'no-redact': { type: 'boolean', help: "pass the program's output through unchanged (it gets hako's stdout/stderr)" },
       mirror: { type: 'boolean', help: 'values from the local runner mirror (offline; see hako mirror sync)' },
       instance: { type: 'string', label: 'NAME', help: "this app's instance NAME: its own values from the keychain (hako instance add)" },

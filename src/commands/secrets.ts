@@ -17,11 +17,11 @@ export const secretCommands: CommandSpec[] = [
       'On a terminal the value is asked without echo (a multi-line paste is kept whole, or refused\n' +
       'where the terminal does not mark pastes); otherwise all of stdin is read and one trailing\n' +
       'newline is stripped. An empty answer or empty stdin is refused: --empty stores an empty value.\n' +
-      'Setting the same value again leaves the file unchanged. A missing environment is created with\n' +
-      'a random key.',
+      'Setting the same value again leaves the file unchanged. The environment must exist (hako init\n' +
+      'makes the first one; hako env add NAME makes more).',
     options: {
       env: envOption,
-      'from-file': { type: 'string', label: 'PATH', help: 'read the value from a file (exact bytes)' },
+      'from-file': { type: 'string', label: 'PATH', help: 'read the value from a file (exact bytes)', path: true },
       empty: { type: 'boolean', help: 'store an empty value (nothing is read)' },
       json: { type: 'boolean', help: 'print what changed as JSON' },
     },
@@ -48,7 +48,7 @@ export const secretCommands: CommandSpec[] = [
       if (processControlKind(name)) {
         ctx.notice(`note: ${name} changes what a process does; hako run delivers it only with --allow ${name} (or --via fd3)`);
       }
-      if (flag(args, 'json')) ctx.io.stdout(json({ env, name, changed: r.changed.length > 0, created_environment: r.createdEnvironment }));
+      if (flag(args, 'json')) ctx.io.stdout(json({ env, name, changed: r.changed.length > 0 }));
       else
         ctx.io.stderr(
           r.changed.length ? `hako: set ${name} in '${env}'\n` : `hako: ${name} in '${env}' already has this value; nothing changed\n`,
@@ -109,10 +109,11 @@ export const secretCommands: CommandSpec[] = [
         ctx.io.stdout(
           json({
             environments: l.environments.map((e) => ({
-              name: e.name,
+              env: e.name,
               key_id: e.keyId,
               opens: e.access.opens,
               via: accessVia(e.access),
+              source: e.access.opens === false ? null : e.access.label,
             })),
             secrets: l.names.map((n) => ({ name: n.name, environments: n.present, declared: n.declared, required: n.required })),
           }),

@@ -20,7 +20,7 @@ export const transferCommands: CommandSpec[] = [
       'never expanded or run. See docs/LAUNCHER.md.',
     options: {
       env: envOption,
-      format: { type: 'string', label: 'F', help: 'dotenv, json or yaml' },
+      format: { type: 'string', label: 'F', help: 'dotenv, json or yaml', choices: ['dotenv', 'json', 'yaml'] },
       json: { type: 'boolean', help: 'print what changed as JSON' },
     },
     positionals: [1, 1],
@@ -37,8 +37,7 @@ export const transferCommands: CommandSpec[] = [
         throw new HakoError('E_USAGE', 'hako import - reads stdin, which is a terminal here', 'pipe the file in: hako import - < .env');
       const r = await importFile(ctx, env, path, str(args, 'format'), () => ctx.io.readStdin());
       for (const note of r.notes) ctx.notice(note);
-      if (flag(args, 'json'))
-        ctx.io.stdout(json({ env, changed: r.changed, unchanged: r.unchanged, created_environment: r.createdEnvironment }));
+      if (flag(args, 'json')) ctx.io.stdout(json({ env, changed: r.changed, unchanged: r.unchanged }));
       else ctx.io.stderr(`hako: imported into '${env}': ${r.changed.length} changed, ${r.unchanged.length} unchanged\n`);
     },
   },
@@ -52,7 +51,7 @@ export const transferCommands: CommandSpec[] = [
       '…; see docs/LAUNCHER.md) unless each is allowed with --allow NAME. Nothing is printed on any failure.',
     options: {
       env: envOption,
-      format: { type: 'string', label: 'F', help: 'dotenv (default), shell or json' },
+      format: { type: 'string', label: 'F', help: 'dotenv (default), shell or json', choices: ['dotenv', 'shell', 'json'] },
       allow: allowOption,
     },
     examples: [

@@ -61,8 +61,9 @@ export class HakoError extends Error {
   readonly code: ErrorCode;
   readonly hint: string | undefined;
 
-  constructor(code: ErrorCode, message: string, hint?: string) {
-    super(message);
+  /** `cause`: the underlying error (an fs errno), for callers that explain it better; never shown. */
+  constructor(code: ErrorCode, message: string, hint?: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = 'HakoError';
     this.code = code;
     this.hint = hint;

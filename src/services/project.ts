@@ -7,6 +7,8 @@
 import { existsSync, lstatSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { HakoError } from '../core/errors.js';
+import { didYouMean } from '../core/suggest.js';
+import { assertNoConflictMarkers } from '../core/formats/conflict-markers.js';
 import {
   encodeSecretsFile,
   parseSecretsFile,
@@ -110,8 +112,9 @@ export function findGitRoot(cwd: string): string | null {
 }
 
 export function readSecretsText(project: Project): string {
+  let text: string;
   try {
-    return readFileSync(project.file, 'utf8');
+    text = readFileSync(project.file, 'utf8');
   } catch (err) {
     throw new HakoError(
       'E_IO',
@@ -119,6 +122,8 @@ export function readSecretsText(project: Project): string {
       'check the file exists and is readable',
     );
   }
+  assertNoConflictMarkers(text, displayPath(project));
+  return text;
 }
 
 export function loadSecretsFile(project: Project): SecretsFile {
@@ -134,10 +139,13 @@ export function requireEnvironment(file: SecretsFile, env: string): EnvironmentR
   const record = file.environments.get(env);
   if (!record) {
     const known = [...file.environments.keys()];
+    const near = didYouMean(env, known, (e) => `'${e}'`);
     throw new HakoError(
       'E_NO_ENV',
       `no environment '${env}' in this project`,
-      known.length ? `known environments: ${known.join(', ')}; create one with hako env add ${env}` : `create it with hako env add ${env}`,
+      known.length
+        ? `${near ? `${near} ` : ''}known environments: ${known.join(', ')}; a new one is made only by hako env add ${env}`
+        : `create it with hako env add ${env}`,
     );
   }
   return record;
