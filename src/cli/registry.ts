@@ -20,6 +20,7 @@ import { mirrorCommands } from '../commands/mirror.js';
 import { sopsCommands } from '../commands/sops.js';
 import { agentCommands } from '../commands/agent.js';
 import { serverCommands } from '../commands/servers.js';
+import { uiCommands } from '../commands/ui.js';
 import { doctorCommands } from '../commands/doctor.js';
 import { completionCommands } from '../commands/completion.js';
 import { versionCommands } from '../commands/version.js';
@@ -45,6 +46,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...sopsCommands,
   ...agentCommands,
   ...serverCommands,
+  ...uiCommands,
   ...doctorCommands,
   ...completionCommands,
   ...versionCommands,
