@@ -8,6 +8,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { generateX25519Identity, identityToRecipient } from 'age-encryption';
+import { needTools, toolPath } from './tools.js';
 import { decryptSops } from 'sops-age';
 import { git, Project, tempDir } from './helpers.js';
 import { SOPS_VECTORS } from './sops/vectors.js';
@@ -188,6 +191,98 @@ test('a MAC mismatch opens nothing (fail closed); a binding may not leave the re
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /inside the repository/);
     assert.notEqual(p.run(['env', 'add', 'other', '--sops', '../x.yaml']).code, 0);
+  } finally {
+    p.cleanup();
+  }
+});
+
+async function person(dir: string, name: string) {
+  const identity = await generateX25519Identity();
+  const recipient = await identityToRecipient(identity);
+  const file = join(dir, `${name}.txt`);
+  writeFileSync(file, `# ${name}\n${identity}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return { identity, recipient, file, home: tempDir(`hako-home-${name}-`) };
+}
+
+test('a new SOPS environment from a .sops.yaml rule; recipients add (rewrap) and rm (rotate, chain extended), key rotate, sops rotate -i', async (t) => {
+  const p = new Project();
+  const keys = tempDir('hako-sops-people-');
+  try {
+    const alice = await person(keys, 'alice');
+    const bob = await person(keys, 'bob');
+    const as = (who: { file: string; home: string }) => ({ env: { SOPS_AGE_KEY_FILE: who.file, HAKO_HOME: who.home, HOME: who.home } });
+    writeFileSync(join(p.dir, '.sops.yaml'), `creation_rules:\n  - path_regex: secrets/.*\\.yaml$\n    age: ${alice.recipient}\n`);
+    const add = p.run(['env', 'add', 'prod', '--sops', 'secrets/prod.enc.yaml'], as(alice));
+    assert.equal(add.code, 0, add.stderr);
+    assert.match(add.stderr, /a new SOPS file secrets\/prod\.enc\.yaml/);
+    const path = join(p.dir, 'secrets', 'prod.enc.yaml');
+    for (const [k, v] of [
+      ['DB_PASSWORD', 'hunter22'],
+      ['API_TOKEN', 't-1'],
+    ]) {
+      const r = p.run(['set', k!, '--env', 'prod'], { ...as(alice), input: v! });
+      assert.equal(r.code, 0, r.stderr);
+    }
+    git(p.dir, 'add', '-A');
+    git(p.dir, 'commit', '-qm', 'prod on sops');
+    const keyId1 = p.json().environments.prod.key_id;
+    assert.equal(p.run(['get', 'DB_PASSWORD', '--env', 'prod'], as(bob)).code, 3, 'bob has no key yet (E_NO_KEY)');
+
+    // bob joins: the same data key is wrapped for him; only the key entries of the file change.
+    const before = readFileSync(path, 'utf8');
+    const ra = p.run(['recipients', 'add', bob.recipient, '--env', 'prod', '--name', 'Bob'], as(alice));
+    assert.equal(ra.code, 0, ra.stderr);
+    const after = readFileSync(path, 'utf8');
+    assert.equal(p.json().environments.prod.key_id, keyId1, 'adding keeps the data key');
+    const valueLines = (s: string) => s.split('\n').filter((l) => /^[A-Z_]+: ENC\[/.test(l) || /^\s+(mac|lastmodified):/.test(l));
+    assert.deepEqual(valueLines(after), valueLines(before), 'values, mac and lastmodified are untouched');
+    assert.match(readFileSync(join(p.dir, '.sops.yaml'), 'utf8'), new RegExp(`${alice.recipient},${bob.recipient}`));
+    const doc = readFileSync(join(p.dir, 'secrets', 'recipients.md'), 'utf8');
+    assert.match(doc, new RegExp(`${bob.recipient}` + "` \\| Bob \\|"));
+    git(p.dir, 'add', '-A');
+    git(p.dir, 'commit', '-qm', 'bob joins');
+    assert.equal(p.run(['get', 'DB_PASSWORD', '--env', 'prod', '-n'], as(bob)).stdout, 'hunter22');
+    const ls = p.run(['recipients', 'ls', '--env', 'prod'], as(alice));
+    assert.match(ls.stdout, new RegExp(bob.recipient.slice(0, 20)));
+
+    // The data key the real age CLI opens from bob's entry is the one the binding names.
+    if (needTools(t, 'age')) {
+      const { specLeaves } = await import('./sops/spec-reader.js');
+      for (const enc of specLeaves(after, 'yaml').ageEncs) {
+        const r = spawnSync(toolPath('age')!, ['-d', '-i', bob.file], { input: enc });
+        if (r.status === 0) assert.equal(sopsKeyId(r.stdout), keyId1);
+      }
+    }
+
+    // bob leaves: a new data key, every value re-encrypted, the chain extended by the old key.
+    const rr = p.run(['recipients', 'rm', bob.recipient, '--env', 'prod'], as(alice));
+    assert.equal(rr.code, 0, rr.stderr);
+    assert.match(rr.stdout + rr.stderr, /API_TOKEN/);
+    assert.match(rr.stdout + rr.stderr, /DB_PASSWORD/);
+    const entry = p.json().environments.prod;
+    assert.notEqual(entry.key_id, keyId1);
+    assert.equal(entry.chain.length, 2);
+    assert.doesNotMatch(readFileSync(join(p.dir, '.sops.yaml'), 'utf8'), new RegExp(bob.recipient));
+    git(p.dir, 'add', '-A');
+    git(p.dir, 'commit', '-qm', 'bob leaves');
+    assert.equal(p.run(['get', 'DB_PASSWORD', '--env', 'prod'], as(bob)).code, 3, 'bob is out');
+    // A machine that pinned the old chain (bob's HAKO_HOME, with alice's key now) accepts the proven rotation.
+    const moved = p.run(['get', 'DB_PASSWORD', '--env', 'prod', '-n'], {
+      env: { SOPS_AGE_KEY_FILE: alice.file, HAKO_HOME: bob.home, HOME: bob.home },
+    });
+    assert.equal(moved.code, 0, moved.stderr);
+    assert.equal(moved.stdout, 'hunter22');
+    assert.match(moved.stderr, /rotated/);
+
+    const kr = p.run(['key', 'rotate', '--env', 'prod'], as(alice));
+    assert.equal(kr.code, 0, kr.stderr);
+    const sr = p.run(['sops', 'rotate', '-i', 'secrets/prod.enc.yaml'], as(alice));
+    assert.equal(sr.code, 0, sr.stderr);
+    assert.equal(p.json().environments.prod.chain.length, 4);
+    assert.equal(p.run(['get', 'API_TOKEN', '--env', 'prod', '-n'], as(alice)).stdout, 't-1');
+    const out = (await decryptSops(readFileSync(path, 'utf8'), { fileType: 'yaml', secretKey: alice.identity })) as Record<string, unknown>;
+    assert.deepEqual(out, { DB_PASSWORD: 'hunter22', API_TOKEN: 't-1' });
   } finally {
     p.cleanup();
   }

@@ -37,7 +37,13 @@ import { MetadataError } from '../core/sops/metadata.js';
 import type { SopsMap } from '../core/sops/tree.js';
 import { genesisLink, successorLink } from '../core/trust/key-chain.js';
 import { checkContinuity } from './continuity.js';
-import { dataKeyOf } from './sops.js';
+import { dataKeyOf, wrapFor } from './sops.js';
+import { parseDocument, isMap as isYamlMap, isScalar, isSeq, type YAMLMap } from 'yaml';
+import { canonicalRecipient, parseRecipient } from '../core/keys/age-recipient.js';
+import { matchCreationRule, parseSopsConfig } from '../core/sops/config.js';
+import { newDataKey, wrapDataKey, type Recipient } from '../core/sops/data-key.js';
+import { masterKeyId, type MasterKey } from '../core/sops/metadata.js';
+import { ValueCipher } from '../core/sops/value-cipher.js';
 import type { ServiceContext } from './context.js';
 import type { OpenEnvironmentResult, Project } from './project.js';
 
@@ -304,4 +310,179 @@ export function retag(env: string, record: EnvironmentRecord, dataKey: Buffer): 
   const tags = new Map<string, string>();
   for (const [name, meta] of record.meta) tags.set(name, sopsMetaTag(dataKey, env, record.keyId, name, metaText(meta)));
   record.sops!.tags = tags;
+}
+
+// ---------------------------------------------------------------- recipients and rotation
+
+/** The age recipients of a bound file (every key group), canonical where they parse. */
+export function boundRecipientsOf(project: Project, env: string, record: EnvironmentRecord): string[] {
+  try {
+    const md = readBoundFile(project, env, record.sops!.path).file.metadata;
+    return md.keyGroups
+      .flat()
+      .filter((k) => k.kind === 'age')
+      .map((k) => canonicalRecipient(masterKeyId(k)) ?? masterKeyId(k));
+  } catch {
+    return [];
+  }
+}
+
+export interface BoundKeyChange {
+  /** age recipients to add (canonical). */
+  addAge?: string[];
+  /** age recipients to remove (canonical). */
+  rmAge?: string[];
+  /** A new data key: every value re-encrypted, the chain extended. Without it the data key is rewrapped (add only). */
+  rotate: boolean;
+}
+
+export interface BoundKeyResult {
+  oldKeyId: string;
+  newKeyId: string;
+  recipients: string[];
+  names: string[];
+  /** The .sops.yaml that was updated or written, if any. */
+  config: string | null;
+}
+
+/**
+ * Changes who can open a bound file, or its data key. Adding only rewraps the same data key
+ * for the new recipient (only the key entries change, as `sops updatekeys`); removing, or a
+ * rotation, makes a new data key, re-encrypts every value (as `sops rotate`) and extends the
+ * binding's key chain with a link signed by the old data key, so every machine accepts the
+ * new key as a proven rotation. The matching `.sops.yaml` rule is kept in step.
+ */
+export async function changeBoundKeys(
+  ctx: ServiceContext,
+  project: Project,
+  env: string,
+  opened: { key: Buffer; keyId: string },
+  record: EnvironmentRecord,
+  change: BoundKeyChange,
+  updateBinding: (apply: (r: EnvironmentRecord) => void) => Promise<void>,
+): Promise<BoundKeyResult> {
+  const rel = record.sops!.path;
+  const oldKey = opened.key;
+  const add = (change.addAge ?? []).map((r) => parseRecipient(r).canonical);
+  const rm = new Set((change.rmAge ?? []).map((r) => canonicalRecipient(r) ?? r.trim()));
+  let newKey: Buffer = oldKey;
+  const out = await withFileLock(
+    lockTarget(project, env),
+    async () => {
+      const bound = readBoundFile(project, env, rel);
+      if (!sameDataKeyWraps(bound, oldKey)) throw changedMeanwhile(env, rel);
+      const ob = openBoundWithKey(env, bound, oldKey);
+      const md = bound.file.metadata;
+      const canon = (k: MasterKey) =>
+        k.kind === 'age' ? (canonicalRecipient(masterKeyId(k)) ?? masterKeyId(k)) : `${k.kind}:${masterKeyId(k)}`;
+      const present = new Set(md.keyGroups.flat().map(canon));
+      for (const r of add)
+        if (present.has(r)) throw new HakoError('E_EXISTS', `${r.slice(0, 24)}… already opens ${rel}`, 'nothing was changed');
+      for (const r of rm)
+        if (!present.has(r))
+          throw new HakoError('E_NO_RECIPIENT', `that recipient is not in ${rel}`, `list who is: hako recipients ls --env ${env}`);
+      const rotate = change.rotate || rm.size > 0;
+      const others = md.keyGroups.flat().filter((k) => k.kind !== 'age' && k.kind !== 'pgp');
+      if (rotate && others.length)
+        throw new HakoError(
+          'E_SOPS_NO_KEY',
+          `${rel}: a new data key must be wrapped for ${others.map((k) => k.kind).join(', ')} keys, which hako cannot do`,
+          'rotate this file with sops itself',
+        );
+      if (md.keyGroups.length > 1 && add.length)
+        throw new HakoError(
+          'E_USAGE',
+          `${rel} splits its data key over ${md.keyGroups.length} key groups`,
+          'add recipients to a group with sops updatekeys',
+        );
+      const groups: Recipient[][] = md.keyGroups.map((g, i) => {
+        const kept: Recipient[] = g
+          .filter((k) => !rm.has(canon(k)))
+          .map((k) => ({ kind: k.kind, id: masterKeyId(k), ...(rotate ? {} : { keep: k }) }));
+        if (i === 0) for (const r of add) kept.push({ kind: 'age', id: r });
+        return kept;
+      });
+      if (groups.some((g) => g.length === 0))
+        throw new HakoError(
+          'E_USAGE',
+          `removing it would leave a key group of ${rel} without any key`,
+          `add the recipient who takes over first (hako recipients add … --env ${env})`,
+        );
+      newKey = rotate ? Buffer.from(newDataKey()) : oldKey;
+      const keyGroups = await wrapDataKey(newKey, groups, md.shamirThreshold, (r, p) => wrapFor(ctx, r, p));
+      const text = writeSopsFile({
+        kind: bound.file.store.kind,
+        docs: ob.opened.docs,
+        metadata: { ...md, keyGroups },
+        cipher: rotate ? new ValueCipher(newKey) : ob.opened.cipher,
+        original: bound.file.store,
+        keysChanged: true,
+        keepMac: !rotate,
+      });
+      const recipients = keyGroups
+        .flat()
+        .filter((k) => k.kind === 'age')
+        .map(canon);
+      // The file first (it is what holds the new key), the binding right after.
+      writeFileAtomic(bound.abs, text, { mode: statSync(bound.abs).mode & 0o777 });
+      return { recipients, names: [...ob.values.keys()].sort(), rotate };
+    },
+    { onStaleLock: (info) => ctx.notice(staleLockNotice(info)) },
+  );
+  if (out.rotate) {
+    await updateBinding((r) => {
+      if (r.keyId !== opened.keyId) throw changedMeanwhile(env, rel);
+      rebindRecord(env, r, oldKey, newKey);
+    });
+  }
+  const config = syncSopsConfig(project, join(project.root, rel), add, [...rm]);
+  return { oldKeyId: opened.keyId, newKeyId: sopsKeyId(newKey), recipients: out.recipients, names: out.names, config };
+}
+
+/**
+ * Keeps `.sops.yaml` in step with a recipient change: the rule that matches the file (found
+ * from the file's folder upwards, as sops run there finds it) gets the recipients added to
+ * and removed from its `age` keys (its first key group's, for `key_groups`). Without any
+ * `.sops.yaml` nothing is written; a config with no matching rule is left as it is.
+ * Returns the config's path when it changed.
+ */
+export function syncSopsConfig(project: Project, abs: string, add: string[], rm: string[]): string | null {
+  if (!add.length && !rm.length) return null;
+  let dir = dirname(abs);
+  let path: string | null = null;
+  for (;;) {
+    const p = join(dir, '.sops.yaml');
+    if (existsSync(p)) {
+      path = p;
+      break;
+    }
+    if (dir === project.root || dirname(dir) === dir) break;
+    dir = dirname(dir);
+  }
+  if (!path) return null;
+  const text = readFileSync(path, 'utf8');
+  const rule = matchCreationRule(parseSopsConfig(text), dirname(path), abs);
+  if (!rule) return null;
+  const doc = parseDocument(text);
+  const node = doc.getIn(['creation_rules', rule.index]) as YAMLMap | undefined;
+  if (!isYamlMap(node)) return null;
+  const where: (string | number)[] = node.has('key_groups') ? ['key_groups', 0, 'age'] : ['age'];
+  const current = node.getIn(where, true) as unknown;
+  const before =
+    isScalar(current) && typeof current.value === 'string'
+      ? current.value
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : isSeq(current)
+        ? current.items.map((i) => String(isScalar(i) ? i.value : i).trim())
+        : [];
+  const drop = new Set(rm);
+  const next = before.filter((r) => !drop.has(canonicalRecipient(r) ?? r));
+  for (const r of add) if (!next.some((x) => (canonicalRecipient(x) ?? x) === r)) next.push(r);
+  if (next.join(',') === before.join(',')) return null;
+  if (isSeq(current) || next.length === 0) node.setIn(where, doc.createNode(next));
+  else node.setIn(where, next.join(','));
+  writeFileAtomic(path, doc.toString({ lineWidth: 0 }), { mode: statSync(path).mode & 0o777 });
+  return path;
 }
