@@ -116,6 +116,15 @@ test('a dotenv vector binds too, and export hands out its values', () => {
     p.ok(['env', 'add', 'staging', '--sops', 'secrets/app.enc.env']);
     const out = JSON.parse(p.ok(['export', '--env', 'staging', '--format', 'json']).stdout);
     assert.deepEqual(out, { another_secret: '7', secret: 'this is a secret' });
+    // hako edit: only the edited value's line, mac and lastmodified change.
+    const path = join(p.dir, 'secrets', 'app.enc.env');
+    const before = readFileSync(path, 'utf8');
+    const ed = p.run(['edit', '--env', 'staging'], { env: { EDITOR: 'sed -i s/^another_secret=7$/another_secret=8/' } });
+    assert.equal(ed.code, 0, ed.stderr);
+    const lines = changed(before, readFileSync(path, 'utf8'));
+    assert.equal(lines.length, 3);
+    assert.ok(lines[0]!.startsWith('another_secret=ENC[AES256_GCM,'));
+    assert.equal(p.get('another_secret', 'staging'), '8');
   } finally {
     p.cleanup();
   }
@@ -239,7 +248,7 @@ test('a new SOPS environment from a .sops.yaml rule; recipients add (rewrap) and
     assert.deepEqual(valueLines(after), valueLines(before), 'values, mac and lastmodified are untouched');
     assert.match(readFileSync(join(p.dir, '.sops.yaml'), 'utf8'), new RegExp(`${alice.recipient},${bob.recipient}`));
     const doc = readFileSync(join(p.dir, 'secrets', 'recipients.md'), 'utf8');
-    assert.match(doc, new RegExp(`${bob.recipient}` + "` \\| Bob \\|"));
+    assert.match(doc, new RegExp(`${bob.recipient}` + '` \\| Bob \\|'));
     git(p.dir, 'add', '-A');
     git(p.dir, 'commit', '-qm', 'bob joins');
     assert.equal(p.run(['get', 'DB_PASSWORD', '--env', 'prod', '-n'], as(bob)).stdout, 'hunter22');
