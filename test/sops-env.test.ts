@@ -296,3 +296,34 @@ test('a new SOPS environment from a .sops.yaml rule; recipients add (rewrap) and
     p.cleanup();
   }
 });
+
+test('hako init --sops scaffolds .sops.yaml, the encrypted file, recipients.md and a README; sops-age reads the file', async () => {
+  const p = new Project({ init: false });
+  const keys = tempDir('hako-sops-init-');
+  try {
+    const alice = await person(keys, 'alice');
+    const env = { SOPS_AGE_KEY_FILE: alice.file };
+    const r = p.run(['init', '--sops', '--env', 'production', '--age', alice.recipient], { env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /bound to the SOPS file secrets\/production\.enc\.yaml/);
+    const config = readFileSync(join(p.dir, '.sops.yaml'), 'utf8');
+    assert.match(config, new RegExp(`age: ${alice.recipient}`));
+    for (const f of ['secrets/production.enc.yaml', 'secrets/recipients.md', 'secrets/README.md', '.hako/secrets.json'])
+      assert.ok(readFileSync(join(p.dir, f), 'utf8').length > 0, f);
+    assert.equal(p.json().environments.production.sops, 'secrets/production.enc.yaml');
+    const set = p.run(['set', 'DATABASE_URL', '--env', 'production'], { env, input: 'postgres://x' });
+    assert.equal(set.code, 0, set.stderr);
+    // The rule it wrote is the one sops (and hako sops) use for new files in that folder.
+    writeFileSync(join(p.dir, 'secrets', 'other.enc.yaml'), 'A: b\n');
+    assert.equal(p.run(['sops', 'encrypt', '-i', 'secrets/other.enc.yaml'], { env }).code, 0);
+    const text = readFileSync(join(p.dir, 'secrets', 'production.enc.yaml'), 'utf8');
+    const out = (await decryptSops(text, { fileType: 'yaml', secretKey: alice.identity })) as Record<string, unknown>;
+    assert.deepEqual(out, { DATABASE_URL: 'postgres://x' });
+    // Running it again changes nothing and says so.
+    const again = p.run(['init', '--sops', '--env', 'production'], { env });
+    assert.notEqual(again.code, 0);
+    assert.match(again.stderr, /already exists/);
+  } finally {
+    p.cleanup();
+  }
+});

@@ -28,6 +28,13 @@ export async function exportKey(ctx: ServiceContext, env: string): Promise<strin
   assertEnvName(env);
   const project = findProject(ctx);
   const file = loadSecretsFile(project);
+  const record = requireEnvironment(file, env);
+  if (record.sops)
+    throw new HakoError(
+      'E_USAGE',
+      `environment '${env}' is bound to the SOPS file ${record.sops.path}, whose data key is wrapped in the file for each recipient`,
+      `give someone access with hako recipients add age1… --env ${env} instead`,
+    );
   const opened = await openEnvironment(ctx, project, file, env);
   return encodeKeyBundle({ env, keyId: opened.cipher.keyId, key: opened.key });
 }

@@ -273,6 +273,11 @@ async function syncRecipientsDoc(ctx: ServiceContext, project: Project, updates:
   return path;
 }
 
+/** Rewrites `.hako/recipients.md` and the ones beside SOPS files from the current recipients. */
+export async function refreshRecipientsDocs(ctx: ServiceContext, project: Project): Promise<void> {
+  await syncRecipientsDoc(ctx, project, new Map());
+}
+
 function writeDoc(path: string, rows: RecipientRow[]): void {
   const exists = existsSync(path);
   if (rows.length === 0 && !exists) return;
