@@ -119,6 +119,7 @@ try {
   mkdirSync(proj);
   spawnSync('git', ['init', '-q'], { cwd: proj });
   hako(['init']);
+  hako(['env', 'add', 'production']);
   hako(['set', 'GREETING', '--env', 'production'], { input: 'bench-greeting-1\n' });
   const recipient = JSON.parse(hako(['agent', 'init', '--json'])).recipient;
   hako(['recipients', 'add', recipient, '--env', 'production']);

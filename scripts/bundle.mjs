@@ -14,7 +14,6 @@
 // import(), whose loader callback V8 looks up through the cache's own, stale, origin.
 import { build } from 'esbuild';
 import { chmodSync, copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import Module from 'node:module';
 import vm from 'node:vm';
 
@@ -37,9 +36,10 @@ await build({
 });
 
 // The cache holds the bundle's compiled top level: what every command runs first. It must
-// be made from exactly the text the launcher compiles, with the same options.
-// (Stack traces of code from the cache name the file given here: the absolute path.)
-const script = new vm.Script(Module.wrap(readFileSync(MAIN, 'utf8')), { filename: resolve(MAIN) });
+// be made from exactly the text the launcher compiles, with the same options. The file name
+// given here is a bare name: V8 does not check it when it accepts a cache, and an absolute
+// path would put the build machine's folders into the published package.
+const script = new vm.Script(Module.wrap(readFileSync(MAIN, 'utf8')), { filename: 'hako-main.cjs' });
 writeFileSync(`${MAIN}.cache`, script.createCachedData());
 
 copyFileSync('scripts/cli-launcher.cjs', `${OUT}/hako.cjs`);

@@ -35,6 +35,7 @@ export function projectWithValues(values: Record<string, string>, env = 'develop
   const p = new Project();
   const file = join(ciScratch(), 'values.json');
   writeFileSync(file, JSON.stringify(values));
+  if (!(env in p.json().environments)) p.ok(['env', 'add', env]);
   p.ok(['import', file, '--env', env]);
   return p;
 }

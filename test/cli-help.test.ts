@@ -1,8 +1,10 @@
 // Every command has help with examples; the main help lists them all.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runHako } from './helpers.js';
+import { runHako, hakoInProcessByDefault } from './helpers.js';
 import { COMMANDS } from '../src/cli/registry.js';
+
+hakoInProcessByDefault();
 
 test('hako --help lists every command', () => {
   const r = runHako(['--help']);
@@ -23,6 +25,6 @@ test('every command has --help with usage and examples', () => {
 test('no arguments prints help and exits 2; --version prints the version', () => {
   const r = runHako([]);
   assert.equal(r.code, 2);
-  assert.match(r.stdout, /Usage: hako <command>/);
+  assert.match(r.stdout, /Usage: hako \[--env E\] <command>/);
   assert.match(runHako(['--version']).stdout, /^hako \d+\.\d+\.\d+\n$/);
 });

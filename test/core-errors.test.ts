@@ -3,7 +3,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Project, runHako, tempDir, baseEnv, assertNoSecretIn } from './helpers.js';
+import { Project, runHako, tempDir, baseEnv, assertNoSecretIn, hakoInProcessByDefault } from './helpers.js';
+
+hakoInProcessByDefault();
 
 function expectRefusal(
   p: Project,
@@ -105,12 +107,21 @@ test('init is idempotent and the project is found from a subfolder', async (t) =
   assert.equal(readFileSync(join(p.dir, '.hako', 'secrets.json'), 'utf8').includes('DEEP'), true);
 });
 
-test('a missing environment is created by set, and says so', async (t) => {
+test('set, import and get refuse a missing environment (a typo never makes a new key); env add makes one', async (t) => {
   const p = new Project();
   t.after(() => p.cleanup());
-  const r = p.ok(['set', 'A', '--env', 'qa'], { input: 'v-qa' });
-  assert.match(r.stderr, /created environment 'qa'/);
-  const again = p.ok(['set', 'B', '--env', 'qa'], { input: 'v-qa-b' });
-  assert.doesNotMatch(again.stderr, /created/);
+  p.ok(['env', 'add', 'production']);
+  const before = p.file();
+  const r = p.run(['set', 'A', '--env', 'prodution'], { input: 'v' });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^hako: error: no environment 'prodution' in this project$/m);
+  assert.match(r.stderr, /^hako: hint: did you mean 'production'\? .*hako env add prodution/m);
+  assert.equal(p.file(), before, 'nothing written');
+  writeFileSync(join(p.dir, 'x.env'), 'A=1\n');
+  assert.equal(p.run(['import', 'x.env', '--env', 'qa']).code, 1);
+  assert.match(p.run(['get', 'A', '--env', 'prodction']).stderr, /did you mean 'production'/);
+  assert.equal(p.file(), before, 'nothing written');
+  p.ok(['env', 'add', 'qa']);
+  p.ok(['set', 'A', '--env', 'qa'], { input: 'v-qa' });
   assert.match(p.run(['set', 'A', '--env', 'qa'], { input: 'v-qa' }).stderr, /already has this value/);
 });

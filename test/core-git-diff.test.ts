@@ -3,7 +3,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { git, Project } from './helpers.js';
+import { git, Project, hakoInProcessByDefault } from './helpers.js';
+
+hakoInProcessByDefault();
 
 function diffLines(dir: string): { added: number; removed: number } {
   const out = git(dir, 'diff', '--numstat', '--', '.hako/secrets.json').trim();
@@ -17,6 +19,7 @@ test('200 secrets: update one → one line, add one → at most two, same value 
   t.after(() => p.cleanup());
   const lines = Array.from({ length: 200 }, (_, i) => `SECRET_${String(i).padStart(3, '0')}=value-${i}-${'z'.repeat(i % 17)}`);
   writeFileSync(join(p.dir, 'seed.env'), lines.join('\n') + '\n');
+  p.ok(['env', 'add', 'production']);
   p.ok(['import', 'seed.env', '--env', 'production']);
   assert.equal(Object.keys(p.json().environments.production.secrets).length, 200);
   git(p.dir, 'add', '.hako');

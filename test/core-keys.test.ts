@@ -3,7 +3,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Project, tempDir, assertNoSecretIn } from './helpers.js';
+import { Project, tempDir, assertNoSecretIn, hakoInProcessByDefault } from './helpers.js';
+
+hakoInProcessByDefault();
 
 function keyFiles(home: string): string[] {
   const dir = join(home, 'keys');
@@ -97,8 +99,9 @@ test('with only HAKO_KEY (no key files) get works; several bundles may be given'
   assert.deepEqual(keyFiles(ci.HAKO_HOME), [], 'reading never writes key files');
   const ls = JSON.parse(p.ok(['env', 'ls', '--json'], { env: ci }).stdout);
   assert.deepEqual(
-    ls.map((e: { name: string; via: string }) => [e.name, e.via]),
+    ls.map((e: { env: string; via: string }) => [e.env, e.via]),
     [
+      ['development', null],
       ['production', 'bundle-env'],
       ['staging', 'bundle-env'],
     ],

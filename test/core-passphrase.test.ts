@@ -4,9 +4,11 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Project, tempDir, assertNoSecretIn } from './helpers.js';
+import { Project, tempDir, assertNoSecretIn, hakoInProcessByDefault } from './helpers.js';
 import { specOpen } from './spec-check.js';
 import { needTools } from './tools.js';
+
+hakoInProcessByDefault();
 
 const PASSPHRASE = 'cafe\u0301 correct horse battery'; // NFD on input: hako must NFC it
 

@@ -3,7 +3,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Project } from './helpers.js';
+import { Project, hakoInProcessByDefault } from './helpers.js';
+
+hakoInProcessByDefault();
 
 const VALUES: Record<string, string> = {
   UNICODE: 'héllo wörld — 日本語 🔑',
@@ -34,7 +36,7 @@ test('values round-trip exactly in two environments, and ls shows which are set'
   assert.deepEqual(only.environments, { development: true, production: false });
   assert.equal(ls.secrets.length, Object.keys(VALUES).length + 2);
   assert.deepEqual(
-    ls.environments.map((e: { name: string; opens: boolean }) => [e.name, e.opens]),
+    ls.environments.map((e: { env: string; opens: boolean }) => [e.env, e.opens]),
     [
       ['development', true],
       ['production', true],
@@ -66,9 +68,11 @@ test('a trailing newline is kept with --from-file, and one is stripped from stdi
 test('HAKO_ENV chooses the default environment', async (t) => {
   const p = new Project();
   t.after(() => p.cleanup());
+  p.ok(['env', 'add', 'staging']);
   p.ok(['set', 'TOKEN'], { input: 'staging-token', env: { HAKO_ENV: 'staging' } });
   assert.equal(p.get('TOKEN', 'staging'), 'staging-token');
-  assert.equal(p.run(['get', 'TOKEN']).code, 1, 'development has no TOKEN (it does not even exist)');
+  assert.equal(p.run(['get', 'TOKEN']).code, 1, 'development has no TOKEN');
+  assert.equal(p.run(['get', 'TOKEN'], { env: { HAKO_ENV: 'qa' } }).code, 1, 'HAKO_ENV naming a missing environment is refused');
 });
 
 test('rm removes from one or all environments; env rm needs --yes', async (t) => {

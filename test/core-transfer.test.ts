@@ -4,7 +4,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Project, HAKO_BIN } from './helpers.js';
+import { Project, HAKO_BIN, hakoInProcessByDefault } from './helpers.js';
+
+hakoInProcessByDefault();
 
 const TRICKY = { A: 'it\'s "quoted" $HOME `cmd` \\', B: 'line1\nline2', C: 'x=y # not a comment', D: '  spaced  ', E: 'ünïcödé' };
 
@@ -29,6 +31,7 @@ test('dotenv, JSON and YAML imports land every value', async (t) => {
   assert.equal(p.get('INLINE'), 'value');
 
   writeFileSync(join(p.dir, 'b.json'), JSON.stringify({ PORT: 5432, DEBUG: false, NAME: 'json-value' }));
+  p.ok(['env', 'add', 'staging']);
   p.ok(['import', 'b.json', '--env', 'staging']);
   assert.equal(p.get('PORT', 'staging'), '5432');
   assert.equal(p.get('DEBUG', 'staging'), 'false');

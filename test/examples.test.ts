@@ -9,8 +9,10 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { assertNoSecretIn, baseEnv, finished, REPO_ROOT, runHako, tempDir } from './helpers.js';
+import { assertNoSecretIn, baseEnv, finished, REPO_ROOT, runHako, tempDir, hakoInProcessByDefault } from './helpers.js';
 import { envelope, runWithFd3 } from './sdk-probe.js';
+
+hakoInProcessByDefault();
 
 const APP_DIR = join(REPO_ROOT, 'examples', 'demo-app');
 const BUILT = join(REPO_ROOT, 'build', 'examples', 'demo-app');

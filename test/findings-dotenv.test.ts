@@ -95,6 +95,7 @@ test('export --format dotenv refuses a value no dotenv line can hold for all thr
   const p = new Project();
   t.after(() => p.cleanup());
   const work = tempDir('hako-dotenv-');
+  p.ok(['env', 'add', 'bad']);
   for (const [name, value] of [
     ['BOTH_QUOTES', `it's "quoted"`],
     ['QUOTE_DOLLAR', "it's $HOME"],
@@ -220,6 +221,7 @@ test('import refuses .env lines that dotenv readers disagree on, with the line a
 test('hako import - reads stdin (dotenv unless --format), and refuses a terminal', (t) => {
   const p = new Project();
   t.after(() => p.cleanup());
+  p.ok(['env', 'add', 'staging']);
   const r = p.run(['import', '-', '--env', 'staging'], { input: 'FROM_STDIN=piped-value-1\nOTHER=`two`\n' });
   assert.equal(r.code, 0, r.stderr);
   assert.equal(p.get('FROM_STDIN', 'staging'), 'piped-value-1');

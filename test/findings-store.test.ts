@@ -28,7 +28,9 @@ test('a lock file committed from another machine does not block writes: the next
     { pid: 4242, host: 'alice-laptop', token: 'y', time: Date.now() - 86_400_000 },
   ]) {
     writeFileSync(lockPath(p), JSON.stringify(owner));
+    // Forced past .hako/.gitignore (hako init ignores *.lock): a project from before it, or a git add -f.
     git(p.dir, 'add', '-A');
+    git(p.dir, 'add', '-f', '.hako/secrets.json.lock');
     git(p.dir, 'commit', '-qm', 'oops, the lock');
     const r = p.run(['set', 'B'], { input: `value-b-${owner.token}`, env: FAST_LOCK });
     assert.equal(r.code, 0, r.stderr);
@@ -129,7 +131,7 @@ test('passphrase keys are derived only for the environments a command needs: non
   }
   assert.deepEqual(spy.derived(), [], 'ls / env ls / key ls derived a key');
   const ls = JSON.parse(p.ok(['ls', '--json'], { env: ci }).stdout);
-  const staging = ls.environments.find((e: any) => e.name === 'staging');
+  const staging = ls.environments.find((e: any) => e.env === 'staging');
   assert.deepEqual([staging.opens, staging.via], [null, 'passphrase'], 'a passphrase that is there but not checked');
   assert.match(p.ok(['ls'], { env: ci }).stdout, /passphrase from HAKO_PASSPHRASE, not checked/);
   assert.equal(p.ok(['get', 'TOKEN', '--env', 'staging', '-n'], { env: { ...ci, ...spy.env } }).stdout, 'tok-staging-5f1e2d');

@@ -4,13 +4,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT, Project } from './helpers.js';
+import { REPO_ROOT, Project, hakoInProcessByDefault } from './helpers.js';
 import { specOpen } from './spec-check.js';
 import { parseSecretsFile, encodeSecretsFile } from '../src/core/formats/secrets-file.js';
 import { EnvironmentCipher } from '../src/core/crypto/environment-cipher.js';
 import { deriveKeyFromPassphrase } from '../src/core/crypto/argon2id.js';
 import { encodeKeyBundle } from '../src/core/formats/key-bundle.js';
 import { HakoError } from '../src/core/errors.js';
+
+hakoInProcessByDefault();
 
 interface Vector {
   name: string;

@@ -3,10 +3,12 @@
  * `hako` binary run as a child process, the way a user runs it.
  */
 import { spawn, spawnSync, type SpawnOptions } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { hakoSync } from './hako-sync.js';
+import { inMemory } from '../src/launcher/private-dir.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const HAKO_BIN = join(REPO_ROOT, 'build', 'cli', 'hako.cjs');
@@ -23,6 +25,20 @@ export interface RunOptions {
   input?: string | Buffer;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+  /** Run the built binary as a child process even in a file that runs hako in process. */
+  process?: boolean;
+}
+
+let inProcess = false;
+
+/**
+ * From now on, this test file runs hako in process (hako-sync.ts: the CLI's `main` in a
+ * worker thread, called synchronously) unless a call passes `{ process: true }`. For files
+ * whose behaviour does not depend on being a process: no signals, fd 3, launcher, editor,
+ * crash or concurrency. The binary itself is exercised by the files that stay on processes.
+ */
+export function hakoInProcessByDefault(): void {
+  inProcess = true;
 }
 
 /** A clean environment: no key material or hako settings leak in from the machine. */
@@ -34,6 +50,14 @@ export function baseEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 
 export function tempDir(prefix = 'hako-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** A temp folder in memory (/dev/shm on tmpfs), where hako puts plaintext files; why not, when there is none. */
+export const MEMORY_TEMP_MISSING: string | false = inMemory('/dev/shm')
+  ? false
+  : 'needs /dev/shm on tmpfs (hako puts plaintext files only in memory)';
+export function memoryTempDir(prefix = 'hako-test-'): string {
+  return mkdtempSync(join('/dev/shm', prefix));
 }
 
 export function git(cwd: string, ...args: string[]): string {
@@ -78,8 +102,11 @@ export class Project {
     return r;
   }
 
+  /** Sets a value; an environment the project lacks is made first (hako env add), as a user would. */
   set(name: string, value: string, env?: string): void {
-    this.ok(['set', name, ...(env ? ['--env', env] : [])], { input: `${value}\n` });
+    if (env && !(env in (this.json().environments ?? {}))) this.ok(['env', 'add', env]);
+    if (value === '') this.ok(['set', name, '--empty', ...(env ? ['--env', env] : [])]);
+    else this.ok(['set', name, ...(env ? ['--env', env] : [])], { input: `${value}\n` });
   }
 
   get(name: string, env?: string): string {
@@ -101,6 +128,10 @@ export class Project {
 }
 
 export function runHako(args: string[], opts: RunOptions = {}): RunResult {
+  if (inProcess && opts.process !== true) {
+    const r = hakoSync({ args, cwd: opts.cwd ?? process.cwd(), env: opts.env ?? baseEnv(), input: opts.input ?? '' });
+    return { code: r.code, signal: r.signal, stdout: r.stdout.toString('utf8'), stderr: r.stderr, stdoutBytes: r.stdout };
+  }
   const r = spawnSync(process.execPath, [HAKO_BIN, ...args], {
     cwd: opts.cwd,
     env: opts.env ?? baseEnv(),
@@ -138,13 +169,6 @@ export function finished(child: ReturnType<typeof spawn>): Promise<RunResult> {
       resolvePromise({ code, signal, stdout: stdoutBytes.toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), stdoutBytes });
     });
   });
-}
-
-/** The shared vectors made by other implementations (age, SOPS), read in place. */
-export function sharedVectorsDir(): string {
-  const candidates = [process.env['HAKO_SHARED_VECTORS'], join(REPO_ROOT, '..', 'shared', 'vectors'), '/work/shared/vectors'];
-  for (const c of candidates) if (c && existsSync(join(c, 'age-testkit', 'MANIFEST.md'))) return c;
-  throw new Error(`shared test vectors not found (looked in ${candidates.filter(Boolean).join(', ')}); set HAKO_SHARED_VECTORS`);
 }
 
 /** Fails when any of `texts` contains any of `secrets` (or a long-enough part of one). */

@@ -125,6 +125,7 @@ test('without the keychain binding: --keychain says so, everything else works', 
     assert.match(r.stderr, /hint: install it beside hako/);
     assert.equal(p.file(), before);
     // Ordinary commands never load it.
+    assert.equal(run(['env', 'add', 'dev']).code, 0);
     assert.equal(run(['set', 'A', '--env', 'dev'], 'plain-value-1\n').code, 0);
     assert.equal(run(['get', 'A', '--env', 'dev', '-n']).stdout, 'plain-value-1');
     assert.equal(run(['env', 'ls']).code, 0);

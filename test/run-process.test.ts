@@ -5,11 +5,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { finished, HAKO_BIN, spawnHako } from './helpers.js';
 import { nodeChild, projectWith, scratchDir, waitForOutput } from './run-helpers.js';
+import { needTools } from './tools.js';
 
 test('exit code 7 comes back as 7, with and without redaction', () => {
   const p = projectWith({ TOKEN: 'tok-0123456789' });
@@ -136,7 +137,7 @@ test('fail closed: a value that does not open stops the start, nothing runs', ()
 });
 
 test('Ctrl-C on a terminal reaches the child once, not twice (the terminal already sent it)', async (t) => {
-  if (spawnSync('script', ['--version']).status !== 0) return t.skip('script(1) from util-linux is not installed');
+  if (!needTools(t, 'script')) return;
   const p = projectWith({ TOKEN: 'tok-0123456789' });
   try {
     const child = `let n = 0; process.on('SIGINT', () => { if (n++ === 0) setTimeout(() => { console.log('sigints=' + n); process.exit(0); }, 500); }); console.log('ready'); setInterval(() => {}, 1000);`;

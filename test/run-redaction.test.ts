@@ -11,6 +11,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertNoSecretIn, finished, HAKO_BIN, spawnHako } from './helpers.js';
 import { nodeChild, projectWith, scratchDir } from './run-helpers.js';
+import { needTools } from './tools.js';
 
 const TOKEN = 'sk_live_51HdT/x+y=z?&"é✓';
 const DB_URL = 'postgres://app:s3cr3t-pässword@db.internal:5432/app';
@@ -153,7 +154,7 @@ test('colours: with a terminal on stdout the child is told to keep them; a pipe 
   try {
     const show = nodeChild("console.log(String(process.env.FORCE_COLOR) + ' ' + String(process.stdout.isTTY === true))");
     assert.equal(p.run(['run', ...show]).stdout, 'undefined false\n');
-    if (spawnSync('script', ['--version']).status !== 0) return t.skip('script(1) from util-linux is not installed');
+    if (!needTools(t, 'script')) return;
     // script(1) gives hako a terminal; the child's stdout is then the redaction pipe.
     const quote = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
     const onTerminal = (env: NodeJS.ProcessEnv) => {

@@ -102,9 +102,9 @@ test('a vector SOPS file bound with env add --sops: ls, get, set (small diff), r
     p.ok(['rm', 'NEW_TOKEN', '--env', 'prod']);
     assert.doesNotMatch(readFileSync(path, 'utf8'), /NEW_TOKEN/);
     assert.equal(p.run(['get', 'NEW_TOKEN', '--env', 'prod']).code, p.run(['get', 'NOPE', '--env', 'prod']).code);
-    const env = JSON.parse(p.ok(['env', 'ls', '--json']).stdout);
-    assert.equal(env[0].key, 'sops');
-    assert.equal(env[0].opens, true);
+    const prod = JSON.parse(p.ok(['env', 'ls', '--json']).stdout).find((e: { name: string }) => e.name === 'prod');
+    assert.equal(prod.key, 'sops');
+    assert.equal(prod.opens, true);
   } finally {
     p.cleanup();
   }
@@ -125,6 +125,7 @@ test('a dotenv vector binds too, and export hands out its values', () => {
     assert.equal(lines.length, 3);
     assert.ok(lines[0]!.startsWith('another_secret=ENC[AES256_GCM,'));
     assert.equal(p.get('another_secret', 'staging'), '8');
+    assert.equal(p.run(['key', 'export', '--env', 'staging']).code, 2, 'a data key is shared through recipients, not bundles');
   } finally {
     p.cleanup();
   }

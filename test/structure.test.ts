@@ -106,3 +106,24 @@ test('source comments stand alone: none cites a design section or an issue numbe
   }
   assert.deepEqual(cited, []);
 });
+
+test('tests read nothing outside the repository (vectors live in test/vectors)', () => {
+  const TEST = join(REPO_ROOT, 'test');
+  const outside: string[] = [];
+  for (const file of sourceFiles(TEST)) {
+    const text = readFileSync(file, 'utf8');
+    if (/\/work\/shared|'\.\.', 'shared'|HAKO_SHARED_VECTORS/.test(text) && !file.endsWith('structure.test.ts')) {
+      outside.push(relative(REPO_ROOT, file));
+    }
+  }
+  assert.deepEqual(outside, []);
+});
+
+test('.ci/run runs the README test command, with every tool required', () => {
+  const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+  const ci = readFileSync(join(REPO_ROOT, '.ci', 'run'), 'utf8');
+  assert.match(readme, /\nnpm install && npm test\n/);
+  assert.match(ci, /stage test "npm install && npm test"/);
+  assert.match(ci, /export HAKO_REQUIRE_TOOLS=1/);
+  for (const stage of ['npm run lint', 'npm run test:integration']) assert.ok(ci.includes(stage), stage);
+});

@@ -7,9 +7,12 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Project } from './helpers.js';
+import { Project, hakoInProcessByDefault } from './helpers.js';
 import { specOpen } from './spec-check.js';
 import { ageKeygen, machine, sshKeygen } from './teams-helpers.js';
+import { needTools } from './tools.js';
+
+hakoInProcessByDefault();
 
 function age(args: string[], input?: Buffer): Buffer {
   const r = spawnSync('age', args, { input });
@@ -25,6 +28,7 @@ function envKey(p: Project, env: string): Buffer {
 }
 
 test('X25519 and ssh-ed25519 entries open with `age -d -i KEY` to the 32-byte environment key', async (t) => {
+  if (!needTools(t, 'age', 'age-keygen', 'ssh-keygen')) return;
   const p = new Project();
   t.after(() => p.cleanup());
   p.set('DATABASE_URL', 'postgres://u:interop-pw@db/app', 'production');
@@ -63,6 +67,7 @@ test('X25519 and ssh-ed25519 entries open with `age -d -i KEY` to the 32-byte en
 });
 
 test('entries written by `age -r` / `age -R` open the environment with hako', async (t) => {
+  if (!needTools(t, 'age', 'age-keygen', 'ssh-keygen')) return;
   const p = new Project();
   t.after(() => p.cleanup());
   p.set('STRIPE_KEY', 'sk_live_from_age_cli', 'production');
@@ -95,6 +100,7 @@ test('entries written by `age -r` / `age -R` open the environment with hako', as
 });
 
 test('`hako keygen` writes an identity file the age CLI reads, and never overwrites it', async (t) => {
+  if (!needTools(t, 'age', 'age-keygen')) return;
   const m = machine(t, 'keygen');
   const p = new Project();
   t.after(() => p.cleanup());

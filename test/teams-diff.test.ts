@@ -4,17 +4,22 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Project, git } from './helpers.js';
+import { Project, git, hakoInProcessByDefault } from './helpers.js';
 import { ageKeygen, commitAll, diffLines, machine, numstat } from './teams-helpers.js';
+import { needTools } from './tools.js';
+
+hakoInProcessByDefault();
 
 const SECRETS = '.hako/secrets.json';
 const DOC = '.hako/recipients.md';
 
 test('one recipient more is one line of secrets.json and one row of recipients.md', async (t) => {
+  if (!needTools(t, 'age-keygen')) return;
   const p = new Project();
   t.after(() => p.cleanup());
   const lines = Array.from({ length: 50 }, (_, i) => `SECRET_${String(i).padStart(2, '0')}=value-${i}-${'x'.repeat(i % 11)}`);
   writeFileSync(join(p.dir, 'seed.env'), lines.join('\n') + '\n');
+  p.ok(['env', 'add', 'production']);
   p.ok(['import', 'seed.env', '--env', 'production']);
   p.ok(['env', 'add', 'staging']);
   const m = machine(t, 'diff');

@@ -12,12 +12,14 @@ import { splitShellWords } from '../src/core/formats/shell-words.js';
 import { encodeRecipientsDoc, parseRecipientsDoc } from '../src/core/formats/recipients-doc.js';
 import { SshEd25519Identity } from '../src/core/keys/ssh-ed25519.js';
 import { isHakoError } from '../src/core/errors.js';
+import { needTools } from './tools.js';
 
 function hakoError(code: string, message: RegExp) {
   return (err: unknown) => isHakoError(err) && err.code === code && message.test(err.message);
 }
 
 test('OpenSSH keys: ssh-keygen output parses; encrypted keys show their public key; damage is refused', (t) => {
+  if (!needTools(t, 'ssh-keygen')) return;
   const dir = tempDir('hako-ssh-');
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const plain = sshKeygen(join(dir, 'plain'));

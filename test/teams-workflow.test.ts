@@ -5,8 +5,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, statSync, writeFileSync, mkdirSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
-import { Project, assertNoSecretIn, finished, git, spawnHako } from './helpers.js';
+import { Project, assertNoSecretIn, finished, git, spawnHako, hakoInProcessByDefault } from './helpers.js';
 import { ageKeygen, commitAll, diffLines, keyFilesOf, machine, sshKeygen } from './teams-helpers.js';
+import { needTools } from './tools.js';
+
+hakoInProcessByDefault();
 
 const VALUES: Record<string, string> = {
   DATABASE_URL: 'postgres://app:pw-7f3a@db.internal/app',
@@ -15,6 +18,7 @@ const VALUES: Record<string, string> = {
 };
 
 test('add gives a teammate with only an age identity access; rm takes it away and rotates', async (t) => {
+  if (!needTools(t, 'ssh-keygen')) return;
   const p = new Project();
   const bob = machine(t, 'bob');
   const carol = machine(t, 'carol');
@@ -133,6 +137,7 @@ test('add gives a teammate with only an age identity access; rm takes it away an
 });
 
 test('identities are found in every place sops looks, with # comments and several per file', async (t) => {
+  if (!needTools(t, 'age-keygen', 'ssh-keygen')) return;
   const p = new Project();
   t.after(() => p.cleanup());
   p.set('TOKEN', 'tok-3c1d9e', 'staging');
@@ -180,11 +185,16 @@ test('identities are found in every place sops looks, with # comments and severa
   // The child of `SOPS_AGE_KEY_CMD` never sees key material from hako's environment.
   const probe = join(m.home, 'probe.sh');
   writeFileSync(probe, `#!/bin/sh\nenv | grep -c '^HAKO_AGE_KEY=' >&2\ncat '${multi}'\n`, { mode: 0o700 });
-  const r = p.ok(['get', 'TOKEN', '--env', 'staging', '-n'], { env: { ...m.env, SOPS_AGE_KEY_CMD: probe, HAKO_AGE_KEY: otherId } });
+  // A real process: the command's stderr is hako's own.
+  const r = p.ok(['get', 'TOKEN', '--env', 'staging', '-n'], {
+    env: { ...m.env, SOPS_AGE_KEY_CMD: probe, HAKO_AGE_KEY: otherId },
+    process: true,
+  });
   assert.match(r.stderr, /^0$/m);
 });
 
 test('key rotate rewraps every kind of recipient; concurrent adds lose nothing', async (t) => {
+  if (!needTools(t, 'age-keygen', 'ssh-keygen')) return;
   const p = new Project();
   t.after(() => p.cleanup());
   p.set('TOKEN', 'tok-rotate-5d', 'production');

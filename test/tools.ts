@@ -48,6 +48,8 @@ const PACKAGES: Record<string, string> = {
   'dbus-run-session': 'dbus',
   keyctl: 'keyutils',
   hyperfine: 'hyperfine',
+  fish: 'fish',
+  zsh: 'zsh',
 };
 
 export function requireToolsInCi(): boolean {

@@ -11,6 +11,7 @@ test('a rotation reaches a pinned teammate, a fresh full clone, and shallow CI c
   const alice = person(t, 'alice', origin);
   const bob = person(t, 'bob', origin);
   alice.ok(['init']);
+  alice.ok(['env', 'add', 'production']);
   alice.ok(['set', 'DATABASE_URL', '--env', 'production'], { input: DB });
   const bobId = ageIdentity(bob);
   alice.ok(['recipients', 'add', bobId.recipient, '--env', 'production']);
@@ -66,6 +67,7 @@ test('an older checkout opens read-only; a re-created environment is accepted on
   const origin = makeOrigin(t);
   const alice = person(t, 'alice', origin);
   alice.ok(['init']);
+  alice.ok(['env', 'add', 'production']);
   alice.ok(['set', 'DATABASE_URL', '--env', 'production'], { input: DB });
   alice.commit('production');
   alice.ok(['key', 'rotate', '--env', 'production']);
@@ -84,6 +86,7 @@ test('an older checkout opens read-only; a re-created environment is accepted on
 
   // Production removed and made again: a new key nobody's old key vouches for.
   alice.ok(['env', 'rm', 'production', '--yes']);
+  alice.ok(['env', 'add', 'production']);
   alice.ok(['set', 'DATABASE_URL', '--env', 'production'], { input: DB });
   alice.commit('recreate production');
   alice.push();

@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { assertNoSecretIn, baseEnv, tempDir, type Project, type RunResult } from './helpers.js';
+import { assertNoSecretIn, baseEnv, tempDir, type Project, type RunResult, hakoInProcessByDefault } from './helpers.js';
 import { envelope, runWithFd3, sha256, typegenProject, type Fd3 } from './sdk-probe.js';
 import { skipUnless } from './tools.js';
 
@@ -91,6 +91,8 @@ func main() {
 	}
 }
 `;
+
+hakoInProcessByDefault();
 
 function go(cwd: string, env: NodeJS.ProcessEnv, ...args: string[]): { code: number | null; out: string } {
   const r = spawnSync('go', args, { cwd, env, encoding: 'utf8' });

@@ -9,8 +9,10 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { assertNoSecretIn, baseEnv, REPO_ROOT, tempDir, type Project } from './helpers.js';
+import { assertNoSecretIn, baseEnv, REPO_ROOT, tempDir, type Project, hakoInProcessByDefault } from './helpers.js';
 import { assertRedacted, envelope, runProbe, runWithFd3, sha256, typegenProject, writeProbe } from './sdk-probe.js';
+
+hakoInProcessByDefault();
 
 const TSC = join(REPO_ROOT, 'node_modules', '.bin', 'tsc');
 

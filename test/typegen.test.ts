@@ -10,8 +10,10 @@ import { describe, test } from 'node:test';
 import { goName, goNames } from '../src/typegen/go-names.js';
 import { commentText } from '../src/typegen/model.js';
 import { RUNTIME_SOURCE_LINES } from '../src/typegen/runtime-source.js';
-import { assertNoSecretIn, Project, REPO_ROOT, runHako, tempDir, baseEnv } from './helpers.js';
+import { assertNoSecretIn, Project, REPO_ROOT, runHako, tempDir, baseEnv, hakoInProcessByDefault } from './helpers.js';
 import { typegenProject } from './sdk-probe.js';
+
+hakoInProcessByDefault();
 
 describe('typegen reads names only', () => {
   test('TypeScript types: declared, undeclared in every env, undeclared in some, declared optional', () => {

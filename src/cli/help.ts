@@ -1,8 +1,6 @@
 /** Help text: the command list, and one page per command with its options and examples. */
 import type { CommandSpec } from '../commands/command.js';
 
-export { VERSION } from '../core/version.js';
-
 export function commandHelp(spec: CommandSpec): string {
   const lines = [`Usage: ${spec.usage}`, '', spec.summary];
   if (spec.description) lines.push('', spec.description);
@@ -24,13 +22,28 @@ export function commandHelp(spec: CommandSpec): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** `hako key --help`: the subcommands of one group. */
+export function groupHelp(group: string, specs: readonly CommandSpec[]): string {
+  const subs = specs.filter((s) => s.words[0] === group && s.words.length > 1);
+  const w = Math.max(...subs.map((s) => s.words.join(' ').length));
+  return [
+    `Usage: hako ${group} <subcommand> [options]`,
+    '',
+    'Subcommands:',
+    ...subs.map((s) => `  ${s.words.join(' ').padEnd(w)}  ${s.summary}`),
+    '',
+    `Run \`hako ${group} <subcommand> --help\` for its options and examples.`,
+    '',
+  ].join('\n');
+}
+
 export function mainHelp(specs: readonly CommandSpec[]): string {
   const w = Math.max(...specs.map((s) => s.words.join(' ').length));
   const list = specs.map((s) => `  ${s.words.join(' ').padEnd(w)}  ${s.summary}`);
   return [
     'hako: application secrets encrypted in git, keys outside it.',
     '',
-    'Usage: hako <command> [options]',
+    'Usage: hako [--env E] <command> [options]',
     '',
     'Commands:',
     ...list,
@@ -40,7 +53,7 @@ export function mainHelp(specs: readonly CommandSpec[]): string {
     'HAKO_AGE_KEY and the SOPS_AGE_KEY* variables (age identities; see hako whoami),',
     'RUNNER_SECRETS_KEY (opens the local runner mirror; see hako mirror sync).',
     '',
-    'Run `hako <command> --help` for its options and examples.',
+    'Run `hako <command> --help` for its options and examples; `hako --version` for the version.',
     '',
   ].join('\n');
 }

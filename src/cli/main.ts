@@ -3,14 +3,16 @@
  * into `hako: error:` and `hako: hint:` lines and an exit code. Unexpected errors print no
  * stack trace unless HAKO_DEBUG=1, and never a value: messages come from HakoError only.
  */
-import { parseArgs } from 'node:util';
 import { HakoError, isHakoError } from '../core/errors.js';
-import { displayName, displayText } from '../core/display.js';
+import { displayName } from '../core/display.js';
+import { closest } from '../core/suggest.js';
+import { leadingOptions, ownArgs, parseCommandArgs } from './args.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
-import { commandHelp, mainHelp, VERSION } from './help.js';
+import { commandHelp, groupHelp, mainHelp } from './help.js';
+import { VERSION } from '../commands/version.js';
 import { COMMANDS } from './registry.js';
 import { processIo, promptHidden, promptYesNo } from './terminal.js';
-import type { CommandContext, CommandSpec, Io, Outcome, ParsedArgs } from '../commands/command.js';
+import type { CommandContext, CommandSpec, Io, Outcome } from '../commands/command.js';
 
 export interface MainOptions {
   io?: Io;
@@ -26,16 +28,29 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<Outc
   try {
     if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
       const spec = argv[0] === 'help' && argv.length > 1 ? findCommand(argv.slice(1)) : null;
+      if (argv[0] === 'help' && argv.length > 1 && !spec) throw unknownCommand(argv.slice(1));
       io.stdout(spec ? commandHelp(spec.spec) : mainHelp(COMMANDS));
       return { code: argv.length === 0 ? EXIT.usage : EXIT.ok };
     }
-    if (argv[0] === '--version' || argv[0] === '-V') {
+    const { moved, start } = leadingOptions(argv);
+    const words = argv.slice(start);
+    if (words[0] === '--version' || words[0] === '-v' || words[0] === '-V') {
       io.stdout(`hako ${VERSION}\n`);
       return { code: EXIT.ok };
     }
-    const found = findCommand(argv);
-    if (!found) throw unknownCommand(argv);
-    const { spec, rest } = found;
+    if (words[0] === '--help' || words[0] === '-h') {
+      io.stdout(mainHelp(COMMANDS));
+      return { code: EXIT.ok };
+    }
+    if (words.length === 0) throw new HakoError('E_USAGE', 'no command given', 'run `hako --help` for the list of commands');
+    const found = findCommand(words);
+    if (!found && (words[1] === '--help' || words[1] === '-h') && COMMANDS.some((c) => c.words[0] === words[0] && c.words.length > 1)) {
+      io.stdout(groupHelp(words[0]!, COMMANDS));
+      return { code: EXIT.ok };
+    }
+    if (!found) throw unknownCommand(words);
+    const { spec } = found;
+    const rest = [...moved, ...found.rest];
     const own = ownArgs(spec, rest);
     if (own.includes('--help') || own.includes('-h')) {
       io.stdout(commandHelp(spec));
@@ -47,6 +62,7 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<Outc
       env,
       io,
       notice: (m) => io.stderr(`hako: ${m}\n`),
+      commands: COMMANDS,
     };
     if (opts.now) ctx.now = opts.now;
     if (io.stdinIsTTY) {
@@ -83,59 +99,27 @@ function unknownCommand(argv: string[]): HakoError {
   const first = argv[0] ?? '';
   const group = COMMANDS.filter((c) => c.words[0] === first && c.words.length > 1);
   if (group.length) {
-    return new HakoError('E_USAGE', `'hako ${first}' needs a subcommand`, `one of: ${group.map((c) => c.words.join(' ')).join(', ')}`);
+    const subs = group.map((c) => c.words[1]!);
+    const second = argv[1];
+    if (second === undefined || second.startsWith('-')) {
+      return new HakoError('E_USAGE', `'hako ${first}' needs a subcommand`, `one of: ${subs.map((w) => `hako ${first} ${w}`).join(', ')}`);
+    }
+    const near = closest(second, subs);
+    return new HakoError(
+      'E_USAGE',
+      `unknown subcommand '${displayName(second, { quote: false })}' of hako ${first}`,
+      near.length
+        ? `did you mean \`hako ${first} ${near[0]}\`? (hako ${first} has: ${subs.join(', ')})`
+        : `hako ${first} has: ${subs.join(', ')}`,
+    );
   }
+  const near = closest(
+    first,
+    COMMANDS.map((c) => c.words[0]!),
+  );
   return new HakoError(
     'E_USAGE',
     `unknown command '${displayName(first, { quote: false })}'`,
-    'run `hako --help` for the list of commands',
+    near.length ? `did you mean \`hako ${near[0]}\`? (hako --help lists every command)` : 'run `hako --help` for the list of commands',
   );
-}
-
-/** The arguments that belong to hako: before `--`, and before the program of `hako run`. */
-function ownArgs(spec: CommandSpec, rest: string[]): string[] {
-  const dd = rest.indexOf('--');
-  const own = dd >= 0 ? rest.slice(0, dd) : rest;
-  if (!spec.stopAtPositional) return own;
-  const first = own.findIndex((a, i) => !a.startsWith('-') && !takesValue(spec, own[i - 1]));
-  return first >= 0 ? own.slice(0, first) : own;
-}
-
-function parseCommandArgs(spec: CommandSpec, rest: string[]): ParsedArgs {
-  let own = rest;
-  let after: string[] = [];
-  const dd = rest.indexOf('--');
-  if (dd >= 0) {
-    own = rest.slice(0, dd);
-    after = rest.slice(dd + 1);
-  }
-  if (spec.stopAtPositional) {
-    const first = own.findIndex((a, i) => !a.startsWith('-') && !takesValue(spec, own[i - 1]));
-    if (first >= 0) {
-      after = [...own.slice(first), ...(dd >= 0 ? ['--', ...after] : [])];
-      own = own.slice(0, first);
-    }
-  }
-  const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {};
-  for (const [name, o] of Object.entries(spec.options)) {
-    options[name] = { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}) };
-  }
-  let parsed: { values: Record<string, unknown>; positionals: string[] };
-  try {
-    parsed = parseArgs({ args: own, options, allowPositionals: true, strict: true });
-  } catch (err) {
-    throw new HakoError('E_USAGE', displayText((err as Error).message.split('\n')[0]!, 200), `see hako ${spec.words.join(' ')} --help`);
-  }
-  const [min, max] = spec.positionals ?? [0, 0];
-  if (parsed.positionals.length < min || parsed.positionals.length > max) {
-    throw new HakoError('E_USAGE', `usage: ${spec.usage}`, `see hako ${spec.words.join(' ')} --help`);
-  }
-  return { values: parsed.values as ParsedArgs['values'], positionals: parsed.positionals, rest: after };
-}
-
-function takesValue(spec: CommandSpec, prev: string | undefined): boolean {
-  if (!prev || !prev.startsWith('-') || prev.includes('=')) return false;
-  const name = prev.replace(/^--?/, '');
-  const o = spec.options[name] ?? Object.values(spec.options).find((x) => x.short === name);
-  return o?.type === 'string';
 }

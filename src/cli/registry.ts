@@ -19,6 +19,9 @@ import { pushCommands } from '../commands/push.js';
 import { mirrorCommands } from '../commands/mirror.js';
 import { sopsCommands } from '../commands/sops.js';
 import { agentCommands } from '../commands/agent.js';
+import { doctorCommands } from '../commands/doctor.js';
+import { completionCommands } from '../commands/completion.js';
+import { versionCommands } from '../commands/version.js';
 
 export const COMMANDS: readonly CommandSpec[] = [
   ...initCommands,
@@ -40,4 +43,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...typegenCommands,
   ...sopsCommands,
   ...agentCommands,
+  ...doctorCommands,
+  ...completionCommands,
+  ...versionCommands,
 ];

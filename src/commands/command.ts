@@ -12,6 +12,10 @@ export interface OptionSpec {
   /** Shown in help, e.g. "--env E". */
   label?: string;
   help: string;
+  /** The values it takes, when they are a fixed list (shell completion offers them). */
+  choices?: readonly string[];
+  /** Its value is a path (shell completion offers files). */
+  path?: boolean;
 }
 
 export interface Io {
@@ -27,6 +31,8 @@ export interface Io {
 
 export interface CommandContext extends EditContext {
   io: Io;
+  /** Every command hako has (the CLI's table), for commands about commands: completion. */
+  commands?: readonly CommandSpec[];
 }
 
 export type Outcome = { code: number } | { signal: NodeJS.Signals };
@@ -47,6 +53,8 @@ export interface CommandSpec {
   options: Record<string, OptionSpec>;
   /** Positional arguments allowed before `--`: [min, max]. */
   positionals?: [number, number];
+  /** The fixed values of its positional argument, when there are (shell completion offers them). */
+  choices?: readonly string[];
   /** Options stop at the first positional (for commands that run other commands). */
   stopAtPositional?: boolean;
   examples: string[];

@@ -3,7 +3,7 @@ import { HakoError } from '../core/errors.js';
 import { addEnvironment, bindSopsEnvironment, listEnvironments, removeEnvironment, type Access } from '../services/environments.js';
 import { flag, str, type CommandSpec } from './command.js';
 import { readNewPassphrase } from './input.js';
-import { keychainOptions, keychainRequest, listOf } from './options.js';
+import { jsonOption, keychainOptions, keychainRequest, listOf } from './options.js';
 import { json, table } from './table.js';
 
 export function accessText(a: Access): string {
@@ -81,21 +81,22 @@ export const envCommands: CommandSpec[] = [
     words: ['env', 'ls'],
     summary: 'list environments and whether this machine can open them',
     usage: 'hako env ls [--json]',
-    options: { json: { type: 'boolean', help: 'machine-readable output' } },
-    examples: ['hako env ls', 'hako env ls --json | jq -r ".[].name"'],
+    options: { json: jsonOption },
+    examples: ['hako env ls', 'hako env ls --json | jq -r ".[].env"'],
     async run(ctx, args) {
       const envs = await listEnvironments(ctx);
       if (flag(args, 'json')) {
         ctx.io.stdout(
           json(
             envs.map((e) => ({
-              name: e.name,
+              env: e.name,
               key_id: e.keyId,
               key: e.keyKind,
               secrets: e.secrets,
               recipients: e.recipients,
               opens: e.access.opens,
               via: accessVia(e.access),
+              source: e.access.opens === false ? null : e.access.label,
             })),
           ),
         );

@@ -17,7 +17,7 @@ export const identityCommands: CommandSpec[] = [
       'identity is kept in the OS keychain instead (hako finds it there; sops does not). Prints the\n' +
       'public recipient: send it to a teammate, who runs hako recipients add.',
     options: {
-      out: { type: 'string', label: 'PATH', help: 'write the identity here instead' },
+      out: { type: 'string', label: 'PATH', help: 'write the identity here instead', path: true },
       ...keychainOptions,
       keychain: { type: 'boolean', help: 'keep the identity in the OS keychain instead of a file' },
       pq: { type: 'boolean', help: 'a post-quantum hybrid identity (age1pq1…; needs age >= 1.3 to use with the age CLI)' },

@@ -135,16 +135,16 @@ export const keyCommands: CommandSpec[] = [
       const request = keychainRequest(args);
       if (flag(args, 'passphrase') && flag(args, 'random'))
         throw new HakoError('E_USAGE', '--passphrase and --random exclude each other', 'give one of them');
+      // Checked before a new passphrase is asked for; the service checks it again for library callers.
       const record = requireEnvironment(loadSecretsFile(findProject(ctx)), env);
-      if (record.passphrase && !flag(args, 'passphrase') && !flag(args, 'random')) {
-        throw new HakoError(
-          'E_USAGE',
-          `environment '${env}' uses a passphrase`,
-          `give --passphrase to derive the new key from a new passphrase, or --random to switch to a random key`,
-        );
-      }
+      const random = flag(args, 'random');
+      if (record.passphrase && !flag(args, 'passphrase') && !random) await rotateKey(ctx, env, {}); // throws the refusal
       const passphrase = flag(args, 'passphrase') ? await readNewPassphrase(ctx, env, 'new') : undefined;
-      const r = await rotateKey(ctx, env, passphrase, request);
+      const r = await rotateKey(ctx, env, {
+        ...(passphrase !== undefined ? { passphrase } : {}),
+        random,
+        ...(request ? { keychain: request } : {}),
+      });
       if (flag(args, 'json'))
         ctx.io.stdout(
           json({

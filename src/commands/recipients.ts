@@ -112,10 +112,10 @@ export const recipientCommands: CommandSpec[] = [
         ctx.io.stdout(
           json({
             env,
-            removed: r.recipient,
+            recipient: r.recipient,
             old_key_id: r.oldKeyId,
             new_key_id: r.newKeyId,
-            remaining_recipients: r.remaining,
+            recipients: r.remaining,
             key_file: r.keyFile,
             rotate: r.names,
           }),

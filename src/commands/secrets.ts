@@ -12,14 +12,17 @@ export const secretCommands: CommandSpec[] = [
   {
     words: ['set'],
     summary: 'set a secret (value from a hidden prompt, stdin or a file; never from argv)',
-    usage: 'hako set NAME [--env E] [--from-file PATH]',
+    usage: 'hako set NAME [--env E] [--from-file PATH | --empty]',
     description:
-      'On a terminal the value is asked without echo; otherwise all of stdin is read and one trailing\n' +
-      'newline is stripped. Setting the same value again leaves the file unchanged. A missing\n' +
-      'environment is created with a random key.',
+      'On a terminal the value is asked without echo (a multi-line paste is kept whole, or refused\n' +
+      'where the terminal does not mark pastes); otherwise all of stdin is read and one trailing\n' +
+      'newline is stripped. An empty answer or empty stdin is refused: --empty stores an empty value.\n' +
+      'Setting the same value again leaves the file unchanged. The environment must exist (hako init\n' +
+      'makes the first one; hako env add NAME makes more).',
     options: {
       env: envOption,
-      'from-file': { type: 'string', label: 'PATH', help: 'read the value from a file (exact bytes)' },
+      'from-file': { type: 'string', label: 'PATH', help: 'read the value from a file (exact bytes)', path: true },
+      empty: { type: 'boolean', help: 'store an empty value (nothing is read)' },
       json: { type: 'boolean', help: 'print what changed as JSON' },
     },
     positionals: [1, 1],
@@ -38,12 +41,14 @@ export const secretCommands: CommandSpec[] = [
         );
       }
       const env = defaultEnv(ctx, str(args, 'env'));
-      const value = await readValue(ctx, name, str(args, 'from-file'));
+      if (flag(args, 'empty') && str(args, 'from-file') !== undefined)
+        throw new HakoError('E_USAGE', '--empty and --from-file exclude each other', 'give one of them');
+      const value = flag(args, 'empty') ? '' : await readValue(ctx, name, str(args, 'from-file'));
       const r = await setSecrets(ctx, env, new Map([[name, value]]));
       if (processControlKind(name)) {
         ctx.notice(`note: ${name} changes what a process does; hako run delivers it only with --allow ${name} (or --via fd3)`);
       }
-      if (flag(args, 'json')) ctx.io.stdout(json({ env, name, changed: r.changed.length > 0, created_environment: r.createdEnvironment }));
+      if (flag(args, 'json')) ctx.io.stdout(json({ env, name, changed: r.changed.length > 0 }));
       else
         ctx.io.stderr(
           r.changed.length ? `hako: set ${name} in '${env}'\n` : `hako: ${name} in '${env}' already has this value; nothing changed\n`,
@@ -104,10 +109,11 @@ export const secretCommands: CommandSpec[] = [
         ctx.io.stdout(
           json({
             environments: l.environments.map((e) => ({
-              name: e.name,
+              env: e.name,
               key_id: e.keyId,
               opens: e.access.opens,
               via: accessVia(e.access),
+              source: e.access.opens === false ? null : e.access.label,
             })),
             secrets: l.names.map((n) => ({ name: n.name, environments: n.present, declared: n.declared, required: n.required })),
           }),

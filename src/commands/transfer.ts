@@ -20,7 +20,7 @@ export const transferCommands: CommandSpec[] = [
       'never expanded or run. See docs/LAUNCHER.md.',
     options: {
       env: envOption,
-      format: { type: 'string', label: 'F', help: 'dotenv, json or yaml' },
+      format: { type: 'string', label: 'F', help: 'dotenv, json or yaml', choices: ['dotenv', 'json', 'yaml'] },
       json: { type: 'boolean', help: 'print what changed as JSON' },
     },
     positionals: [1, 1],
@@ -37,8 +37,7 @@ export const transferCommands: CommandSpec[] = [
         throw new HakoError('E_USAGE', 'hako import - reads stdin, which is a terminal here', 'pipe the file in: hako import - < .env');
       const r = await importFile(ctx, env, path, str(args, 'format'), () => ctx.io.readStdin());
       for (const note of r.notes) ctx.notice(note);
-      if (flag(args, 'json'))
-        ctx.io.stdout(json({ env, changed: r.changed, unchanged: r.unchanged, created_environment: r.createdEnvironment }));
+      if (flag(args, 'json')) ctx.io.stdout(json({ env, changed: r.changed, unchanged: r.unchanged }));
       else ctx.io.stderr(`hako: imported into '${env}': ${r.changed.length} changed, ${r.unchanged.length} unchanged\n`);
     },
   },
@@ -52,7 +51,7 @@ export const transferCommands: CommandSpec[] = [
       '…; see docs/LAUNCHER.md) unless each is allowed with --allow NAME. Nothing is printed on any failure.',
     options: {
       env: envOption,
-      format: { type: 'string', label: 'F', help: 'dotenv (default), shell or json' },
+      format: { type: 'string', label: 'F', help: 'dotenv (default), shell or json', choices: ['dotenv', 'shell', 'json'] },
       allow: allowOption,
     },
     examples: [
@@ -72,16 +71,20 @@ export const transferCommands: CommandSpec[] = [
   {
     words: ['edit'],
     summary: 'edit the values of an environment in $VISUAL/$EDITOR',
-    usage: 'hako edit [--env E]',
+    usage: 'hako edit [--env E] [--allow-disk]',
     description:
-      'Opens a dotenv view in a private temporary file (in memory where the OS allows, mode 0600),\n' +
-      'removed afterwards. Only changed values are re-encrypted; deleting a line removes the secret.\n' +
-      'A syntax error reopens the editor (on a terminal) or aborts with nothing written.',
-    options: { env: envOption },
+      'Opens a dotenv view in a private temporary file (in memory: tmpfs, mode 0600; on disk only with\n' +
+      '--allow-disk), removed afterwards. Only changed values are re-encrypted; deleting a line removes\n' +
+      'the secret. A syntax error reopens the editor (on a terminal) or aborts with nothing written.\n' +
+      'Without $VISUAL or $EDITOR, vi is used on a terminal; with neither, nothing is opened.',
+    options: {
+      env: envOption,
+      'allow-disk': { type: 'boolean', help: 'accept a private folder on disk where no memory-backed one exists' },
+    },
     examples: ['hako edit', 'EDITOR=nano hako edit --env staging'],
     async run(ctx, args) {
       const env = defaultEnv(ctx, str(args, 'env'));
-      const r = await editEnvironment(ctx, env);
+      const r = await editEnvironment({ ...ctx, terminal: ctx.io.stdinIsTTY && ctx.io.stdoutIsTTY, allowDisk: flag(args, 'allow-disk') }, env);
       if (r.kind === 'unchanged') ctx.io.stderr('hako: no changes\n');
       else ctx.io.stderr(`hako: '${env}': ${r.result.changed.length} set, ${r.result.removed.length} removed\n`);
     },

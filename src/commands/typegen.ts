@@ -18,8 +18,8 @@ export const typegenCommands: CommandSpec[] = [
       'stdout; with --out it is written only when it changed. A folder as --out gets hako-secrets.ts\n' +
       'or hako_secrets.go. Go names: docs/SDK.md.',
     options: {
-      lang: { type: 'string', short: 'l', label: 'ts|go', help: 'language (default: ts)' },
-      out: { type: 'string', short: 'o', label: 'PATH', help: 'write to this file or folder instead of stdout' },
+      lang: { type: 'string', short: 'l', label: 'ts|go', help: 'language (default: ts)', choices: ['ts', 'go'] },
+      out: { type: 'string', short: 'o', label: 'PATH', help: 'write to this file or folder instead of stdout', path: true },
       package: { type: 'string', label: 'NAME', help: 'Go package name (default: the --out folder name, else secrets)' },
       check: { type: 'boolean', help: 'write nothing; exit 1 when --out is missing or out of date (for CI)' },
       json: { type: 'boolean', help: 'print {"path","changed","names"} instead of a message' },

@@ -44,6 +44,7 @@ export type ErrorCode =
   | 'E_KEYCHAIN' // the OS keychain was asked for (or holds a key) and cannot be used
   | 'E_LOCKOUT' // a sealed package refuses passwords for a while after failed ones
   | 'E_PLATFORM' // a platform's CLI (gh, wrangler) refused or failed
+  | 'E_NOT_IN_MEMORY' // plaintext files would go to disk, and disk was not allowed
   // `hako sops …` only: these carry sops's own exit codes (src/cli/exit-codes.ts SOPS_EXIT)
   | 'E_SOPS_MAC' // MAC mismatch, or the MAC cannot be decrypted
   | 'E_SOPS_NO_FILE' // the file to work on does not exist
@@ -60,8 +61,9 @@ export class HakoError extends Error {
   readonly code: ErrorCode;
   readonly hint: string | undefined;
 
-  constructor(code: ErrorCode, message: string, hint?: string) {
-    super(message);
+  /** `cause`: the underlying error (an fs errno), for callers that explain it better; never shown. */
+  constructor(code: ErrorCode, message: string, hint?: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = 'HakoError';
     this.code = code;
     this.hint = hint;

@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { HakoError, isHakoError } from '../core/errors.js';
 import { assertEnvName } from '../core/names.js';
 import { encodeDotenv, parseDotenv } from '../core/formats/dotenv.js';
-import { createPrivateDir } from '../launcher/private-dir.js';
+import { createPrivateDir, privateBase } from '../launcher/private-dir.js';
 import { withoutKeyMaterial } from '../core/keys/key-material.js';
 import { findProject, loadSecretsFile } from './project.js';
 import { assertNameFor, revealEnvironment, setSecrets, valueFromBytes, type SetResult } from './secrets.js';
@@ -21,6 +21,10 @@ import type { ServiceContext } from './context.js';
 export interface EditContext extends ServiceContext {
   /** Asks a yes/no question on a terminal; undefined where nobody can answer. */
   confirm?: (question: string) => Promise<boolean>;
+  /** True when stdin and stdout are a terminal, where the fallback editor (vi) can run. */
+  terminal?: boolean;
+  /** Accept a private folder on disk where no memory-backed one exists. */
+  allowDisk?: boolean;
 }
 
 export type EditOutcome = { kind: 'saved'; result: SetResult } | { kind: 'unchanged' };
@@ -28,12 +32,22 @@ export type EditOutcome = { kind: 'saved'; result: SetResult } | { kind: 'unchan
 export async function editEnvironment(ctx: EditContext, env: string): Promise<EditOutcome> {
   assertEnvName(env);
   const project = findProject(ctx);
+  // Both checks come before any value is opened: without a terminal, vi writes its screen
+  // (every value) to stdout; and the plaintext file must have somewhere in memory to go.
+  const editor = ctx.env['VISUAL'] || ctx.env['EDITOR'] || (ctx.terminal ? 'vi' : null);
+  if (editor === null) {
+    throw new HakoError(
+      'E_EDITOR',
+      'no editor: $VISUAL and $EDITOR are not set, and there is no terminal for vi; nothing was opened',
+      'set EDITOR (e.g. EDITOR=nano), or change values with hako set / hako import',
+    );
+  }
+  privateBase(ctx.env, { allowDisk: ctx.allowDisk ?? false });
   const record = loadSecretsFile(project).environments.get(env);
   const exists = record !== undefined;
   const before = exists ? await revealEnvironment(ctx, env, project) : new Map<string, string>();
-  const editor = ctx.env['VISUAL'] || ctx.env['EDITOR'] || 'vi';
 
-  const dir = createPrivateDir('hako-edit', ctx.env);
+  const dir = createPrivateDir('hako-edit', ctx.env, { allowDisk: ctx.allowDisk ?? false, notice: ctx.notice });
   const cleanup = () => dir.remove();
   process.once('exit', cleanup);
   const signals = new SessionSignals(cleanup);

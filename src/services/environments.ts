@@ -17,12 +17,13 @@ import { isHakoError } from '../core/errors.js';
 import type { KeychainRequest } from '../core/keychain/keychain.js';
 import { homeLabel, KEY_FILE_HOME, keychainHome, storeKeyInKeychain, type KeyHome } from './keychain.js';
 import { findProject, loadSecretsFile, openEnvironment, requireEnvironment, updateSecretsFile, type Project } from './project.js';
+import { pinEnvironment } from './continuity.js';
+import { updatePins } from '../core/trust/pin-store.js';
 import { keySourcesFor, nonInteractive, type ServiceContext } from './context.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../core/fs/atomic-write.js';
 import { storeForPath } from '../core/sops/store.js';
-import { pinEnvironment } from './continuity.js';
 import { dataKeyOf, sopsEncrypt } from './sops.js';
 import { bindingPathFor, newBindingRecord, openBoundWithKey, readBoundFile } from './sops-env.js';
 
@@ -73,6 +74,9 @@ export async function addEnvironment(
     if (file.environments.has(name)) throw exists(name);
     file.environments.set(name, made.record);
   });
+  // The environment this machine just made is the one it trusts under that name (an older pin,
+  // of an environment removed before, is replaced).
+  await pinEnvironment(ctx, project, name, made.record);
   return { keyId: made.record.keyId, keyFile: made.keyFile };
 }
 
@@ -150,6 +154,8 @@ export async function removeEnvironment(ctx: ServiceContext, name: string): Prom
     file.environments.delete(name);
     return { keyId: record.keyId, secrets: record.secrets.size };
   });
+  // Removed on purpose here: what this machine trusted under that name goes with it.
+  await updatePins(project.root, ctx.env, (pins) => void pins.environments.delete(name));
   return result;
 }
 
@@ -160,7 +166,7 @@ export async function removeEnvironment(ctx: ServiceContext, name: string): Prom
  */
 export type Access =
   | { opens: true; kind: KeySourceKind; label: string; writable: boolean }
-  | { opens: false; code: string; reason: string }
+  | { opens: false; code: string; reason: string; hint?: string }
   | { opens: null; kind: 'passphrase'; label: string };
 
 /**
@@ -185,7 +191,12 @@ export async function probeAccess(
       const given = record.passphrase ? passphraseFromEnv(ctx, env) : null;
       if (given) return { opens: null, kind: 'passphrase', label: given.from };
     }
-    return { opens: false, code: err.code, reason: err.code === 'E_NO_KEY' ? 'no key on this machine' : err.message };
+    return {
+      opens: false,
+      code: err.code,
+      reason: err.code === 'E_NO_KEY' ? 'no key on this machine' : err.message,
+      ...(err.hint ? { hint: err.hint } : {}),
+    };
   }
 }
 

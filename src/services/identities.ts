@@ -4,6 +4,7 @@
  * Listing never throws for a broken identity source: it reports it, so a person can fix it.
  */
 import { resolve } from 'node:path';
+import type { SecretsFile } from '../core/formats/secrets-file.js';
 import { HakoError, isHakoError } from '../core/errors.js';
 import { EnvironmentCipher } from '../core/crypto/environment-cipher.js';
 import { writeFileExclusive } from '../core/fs/exclusive-write.js';
@@ -74,13 +75,16 @@ export interface WhoAmI {
   inProject: boolean;
 }
 
-export async function whoAmI(ctx: ServiceContext): Promise<WhoAmI> {
+/** `given.file`: the project file already read (null: none), instead of finding it here. */
+export async function whoAmI(ctx: ServiceContext, given?: { file: SecretsFile | null }): Promise<WhoAmI> {
   const set = await gatherAgeIdentities(ctx.env);
-  let file = null;
-  try {
-    file = loadSecretsFile(findProject(ctx));
-  } catch (err) {
-    if (!isHakoError(err) || err.code !== 'E_NO_PROJECT') throw err;
+  let file: SecretsFile | null = given ? given.file : null;
+  if (!given) {
+    try {
+      file = loadSecretsFile(findProject(ctx));
+    } catch (err) {
+      if (!isHakoError(err) || err.code !== 'E_NO_PROJECT') throw err;
+    }
   }
   const envs = file ? [...file.environments].sort(([a], [b]) => (a < b ? -1 : 1)) : [];
   const identities: IdentityReport[] = [];

@@ -6,7 +6,7 @@
  * recipient, and leaves the old key file in place so older commits stay readable.
  */
 import { readdirSync } from 'node:fs';
-import { HakoError, isHakoError } from '../core/errors.js';
+import { HakoError } from '../core/errors.js';
 import type { EnvironmentRecord } from '../core/formats/secrets-file.js';
 import { checkContinuity, verifyEntryChain } from './continuity.js';
 import { assertEnvName, KEY_ID } from '../core/names.js';
@@ -72,16 +72,8 @@ async function saveVerifiedKey(
     return { env, keyId, path: homeLabel(home, keyId, ctx.env), alreadyPresent: !fresh, keychain: home.keychain.backend };
   }
   const path = keyFilePath(keyId, ctx.env);
-  let existing: Buffer | null;
-  try {
-    existing = readKeyFile(path);
-  } catch (err) {
-    throw new HakoError(
-      'E_KEY_CONFLICT',
-      `a key file for key id ${keyId} already exists and cannot be used (${isHakoError(err) ? err.code : 'unreadable'}); nothing was written`,
-      `look at ${path}: fix its permissions (chmod 600) if it is this key, or move it away if it is damaged`,
-    );
-  }
+  // A key file that cannot be used (unsafe, damaged, a folder) stops the import with its own explanation.
+  const existing = readKeyFile(path);
   if (existing && !existing.equals(key)) {
     throw new HakoError(
       'E_KEY_CONFLICT',
@@ -200,17 +192,38 @@ export interface Rotation {
   savedTo: string;
 }
 
+export interface RotateOptions {
+  /** Derive the new key from this (new) passphrase. */
+  passphrase?: string;
+  /** Switch a passphrase environment to a random key: asked for explicitly, never by omission. */
+  random?: boolean;
+  /** Keep the new key in the OS keychain (else where the old one was: keychain or key file). */
+  keychain?: KeychainRequest;
+}
+
 /**
- * New key and key id for `env`; with `passphrase` the new key derives from it, otherwise it
- * is random. Every value is re-encrypted; every recipient gets the new key. The new key goes
- * to the keychain when `request` asks for it, or when the old key came from the keychain;
- * else to a key file.
+ * Replaces the key of an environment (new key id; from `passphrase`, else random) and
+ * re-encrypts every value; every recipient gets the new key. A passphrase environment needs
+ * a new passphrase or `random: true`: leaving both out is refused, so neither the CLI nor a
+ * library caller turns a team's passphrase environment into a random key by accident. The new
+ * key goes to the keychain when `keychain` asks for it, or when the old key came from the
+ * keychain; else to a key file.
  */
-export async function rotateKey(ctx: ServiceContext, env: string, passphrase?: string, request?: KeychainRequest): Promise<Rotation> {
+export async function rotateKey(ctx: ServiceContext, env: string, opts: RotateOptions = {}): Promise<Rotation> {
   assertEnvName(env);
+  const { passphrase, random, keychain: request } = opts;
+  if (passphrase !== undefined && random)
+    throw new HakoError('E_USAGE', 'a new passphrase and a random key exclude each other', 'give --passphrase or --random, not both');
   const project = findProject(ctx);
   const file = loadSecretsFile(project);
   const before = requireEnvironment(file, env);
+  if (before.passphrase && passphrase === undefined && !random) {
+    throw new HakoError(
+      'E_USAGE',
+      `environment '${env}' uses a passphrase`,
+      'give --passphrase to derive the new key from a new passphrase, or --random to switch to a random key',
+    );
+  }
   const old = await openEnvironment(ctx, project, file, env);
   assertWritable(env, old);
   if (before.sops) {

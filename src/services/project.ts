@@ -7,6 +7,8 @@
 import { existsSync, lstatSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { HakoError } from '../core/errors.js';
+import { didYouMean } from '../core/suggest.js';
+import { assertNoConflictMarkers } from '../core/formats/conflict-markers.js';
 import {
   encodeSecretsFile,
   parseSecretsFile,
@@ -111,8 +113,9 @@ export function findGitRoot(cwd: string): string | null {
 }
 
 export function readSecretsText(project: Project): string {
+  let text: string;
   try {
-    return readFileSync(project.file, 'utf8');
+    text = readFileSync(project.file, 'utf8');
   } catch (err) {
     throw new HakoError(
       'E_IO',
@@ -120,6 +123,8 @@ export function readSecretsText(project: Project): string {
       'check the file exists and is readable',
     );
   }
+  assertNoConflictMarkers(text, displayPath(project));
+  return text;
 }
 
 /** The parsed file; SOPS-bound environments get their secret names (read from their files, nothing opened). */
@@ -138,10 +143,13 @@ export function requireEnvironment(file: SecretsFile, env: string): EnvironmentR
   const record = file.environments.get(env);
   if (!record) {
     const known = [...file.environments.keys()];
+    const near = didYouMean(env, known, (e) => `'${e}'`);
     throw new HakoError(
       'E_NO_ENV',
       `no environment '${env}' in this project`,
-      known.length ? `known environments: ${known.join(', ')}; create one with hako env add ${env}` : `create it with hako env add ${env}`,
+      known.length
+        ? `${near ? `${near} ` : ''}known environments: ${known.join(', ')}; a new one is made only by hako env add ${env}`
+        : `create it with hako env add ${env}`,
     );
   }
   return record;

@@ -14,7 +14,6 @@ import { EnvironmentCipher } from '../core/crypto/environment-cipher.js';
 import type { EnvironmentRecord, SecretsFile } from '../core/formats/secrets-file.js';
 import { addDays, isEmptyMeta, isIsoDate, isPeriod, metaText, periodDays, type SecretMeta } from '../core/formats/secret-meta.js';
 import { genesisLink } from '../core/trust/key-chain.js';
-import { makeEnvironment } from './environments.js';
 import { pinEnvironment } from './continuity.js';
 import {
   assertWritable,
@@ -23,7 +22,6 @@ import {
   openEnvironment,
   requireEnvironment,
   updateSecretsFile,
-  type OpenEnvironmentResult,
   type Project,
 } from './project.js';
 import type { ServiceContext } from './context.js';
@@ -76,7 +74,6 @@ export function assertStorable(value: string, name: string): void {
 
 export interface SetResult {
   env: string;
-  createdEnvironment: boolean;
   changed: string[];
   unchanged: string[];
   removed: string[];
@@ -130,6 +127,8 @@ function sameMeta(a: SecretMeta | undefined, b: SecretMeta | undefined): boolean
 
 /**
  * Sets several values in one environment in one write (and removes `remove`, for edit).
+ * The environment must exist: only `hako init` and `hako env add` create environments, so a
+ * mistyped `--env` is refused (with the nearest name) instead of silently getting a new key.
  * The key is resolved before the lock is taken, so a passphrase prompt never holds it.
  */
 export async function setSecrets(
@@ -148,24 +147,14 @@ export async function setSecrets(
     assertSecretName(name);
     assertStorable(value, name);
   }
-  let opened = await openIfExists(ctx, project, loaded, env);
+  let opened = await openEnvironment(ctx, project, loaded, env);
   const todayIs = today(ctx.env);
   const { result, written } = await updateSecretsFile(ctx, project, async (file) => {
-    let created = false;
-    let record = file.environments.get(env);
-    let cipher: EnvironmentCipher;
-    if (!record) {
-      const made = await makeEnvironment(ctx, env);
-      record = made.record;
-      file.environments.set(env, record);
-      cipher = new EnvironmentCipher(env, record.keyId, made.key);
-      created = true;
-    } else {
-      if (!opened || opened.cipher.keyId !== record.keyId) opened = await openEnvironment(ctx, project, file, env); // created or rotated meanwhile
-      assertWritable(env, opened);
-      cipher = opened.cipher;
-    }
-    const out: SetResult = { env, createdEnvironment: created, changed: [], unchanged: [], removed: [] };
+    const record = requireEnvironment(file, env); // removed meanwhile: refused
+    if (opened.cipher.keyId !== record.keyId) opened = await openEnvironment(ctx, project, file, env); // rotated meanwhile
+    assertWritable(env, opened);
+    const cipher = opened.cipher;
+    const out: SetResult = { env, changed: [], unchanged: [], removed: [] };
     for (const [name, value] of values) {
       const old = record.secrets.get(name);
       const oldMeta = record.meta.get(name);
@@ -186,22 +175,17 @@ export async function setSecrets(
         out.removed.push(name);
       }
     }
-    if (!created && record.chain.length === 0 && (out.changed.length || out.removed.length)) {
-      record.chain = [genesisLink(env, record.keyId, opened!.key)]; // its first write in format 2 starts its chain
+    if (record.chain.length === 0 && (out.changed.length || out.removed.length)) {
+      record.chain = [genesisLink(env, record.keyId, opened.key)]; // its first write in format 2 starts its chain
     }
     return out;
   });
   if (written) {
-    // What this machine just wrote (a new environment, or a chain it just started) is what it trusts.
+    // What this machine just wrote (a chain it just started) is what it trusts.
     const record = loadSecretsFile(project).environments.get(env);
     if (record) await pinEnvironment(ctx, project, env, record);
   }
-  if (result.createdEnvironment) ctx.notice(`created environment '${env}' with a new random key`);
   return result;
-}
-
-async function openIfExists(ctx: ServiceContext, project: Project, file: SecretsFile, env: string): Promise<OpenEnvironmentResult | null> {
-  return file.environments.has(env) ? await openEnvironment(ctx, project, file, env) : null;
 }
 
 /** True when the stored token opens to exactly `value`; a token that fails to open is replaced. */
@@ -264,7 +248,7 @@ async function setBoundSecrets(
   const opened = await openEnvironment(ctx, project, file, env);
   assertWritable(env, opened);
   const rel = record.sops!.path;
-  const out: SetResult = { env, createdEnvironment: false, changed: [], unchanged: [], removed: [] };
+  const out: SetResult = { env, changed: [], unchanged: [], removed: [] };
   const valueChanged = new Set<string>();
   await updateBoundFile(ctx, project, env, rel, opened.key, (ob) => {
     let doc = ob.opened.docs[0] ?? newMap();

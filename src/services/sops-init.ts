@@ -49,12 +49,12 @@ function escapeRegex(s: string): string {
 }
 
 export async function scaffoldSops(ctx: ServiceContext, opts: { env: string; path?: string; age?: string[] }): Promise<SopsScaffold> {
-  initProject(ctx);
+  const init = await initProject(ctx, { environment: false });
   const project = findProject(ctx);
   const wanted = opts.path ?? join(project.root, 'secrets', `${opts.env}.enc.yaml`);
   const rel = bindingPathFor(ctx, project, wanted, opts.env);
   const abs = join(project.root, rel);
-  const wrote: string[] = [];
+  const wrote: string[] = [...init.wrote];
   const kept: string[] = [];
   const userAge = (opts.age ?? []).map((r) => parseRecipient(r).canonical);
   // A creation rule for the folder, unless some .sops.yaml already decides for this file.

@@ -3,7 +3,7 @@
  * out. Import is one write: every value lands or none does.
  */
 import { readFileSync } from 'node:fs';
-import { extname } from 'node:path';
+import { extname, resolve } from 'node:path';
 import { HakoError } from '../core/errors.js';
 import { displayName } from '../core/display.js';
 import { assertEnvName, assertSecretName } from '../core/names.js';
@@ -82,7 +82,7 @@ export async function importFile(
     bytes = await stdin();
   } else {
     try {
-      bytes = readFileSync(path);
+      bytes = readFileSync(resolve(ctx.cwd, path));
     } catch (err) {
       throw new HakoError('E_IO', `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, 'check the path');
     }

@@ -4,7 +4,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Project, type RunResult } from '../helpers.js';
 import { skipUnless, toolPath } from '../tools.js';
@@ -22,6 +22,14 @@ function ok(r: RunResult, what: string): RunResult {
   return r;
 }
 
+/** A project with no environment and no key file yet (hako init makes development with a key file). */
+function emptyProject(): Project {
+  const p = new Project();
+  p.ok(['env', 'rm', 'development', '--yes']);
+  rmSync(join(p.home, 'keys'), { recursive: true, force: true });
+  return p;
+}
+
 function keyFiles(p: Project): string[] {
   const dir = join(p.home, 'keys');
   return existsSync(dir) ? readdirSync(dir) : [];
@@ -30,7 +38,7 @@ function keyFiles(p: Project): string[] {
 describe('Secret Service (gnome-keyring in a private D-Bus session)', { skip: skipUnless(...SECRET_SERVICE_TOOLS) }, () => {
   test('an environment key and an age identity: store, find, use, delete', async (t) => {
     const ss = await SecretServiceSession.start();
-    const p = new Project();
+    const p = emptyProject();
     t.after(async () => {
       p.cleanup();
       await ss.stop();
@@ -106,7 +114,7 @@ describe('Secret Service (gnome-keyring in a private D-Bus session)', { skip: sk
 
   test('a locked or absent keychain is an error that names it; HAKO_KEY still comes first', async (t) => {
     const ss = await SecretServiceSession.start();
-    const p = new Project();
+    const p = emptyProject();
     t.after(async () => {
       p.cleanup();
       await ss.stop();
@@ -131,7 +139,7 @@ describe('Secret Service (gnome-keyring in a private D-Bus session)', { skip: sk
 
 describe('kernel keyring (keyctl session)', { skip: skipUnless('keyctl') }, () => {
   test('only when asked by name; store, find, use, delete a key and an identity', (t) => {
-    const p = new Project();
+    const p = emptyProject();
     const h = (args: string[], input?: string) =>
       hakoInKernelSession(args, { cwd: p.dir, env: { ...p.env, ...NO_BUS }, ...(input !== undefined ? { input } : {}) });
     const stored: string[] = [];

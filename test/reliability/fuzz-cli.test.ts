@@ -40,6 +40,7 @@ describe('fuzz the command line', () => {
     p = new Project();
     p.set('DATABASE_URL', 'postgres://fuzz:pw@db/app');
     p.set('API_TOKEN', 'tok-fuzz', 'production');
+    p.ok(['env', 'add', 'fuzz']); // the hostile imports below land here when they parse
     p.env = { ...p.env, EDITOR: 'true', VISUAL: '' };
     secretsPath = join(p.dir, '.hako', 'secrets.json');
     snapshot = readFileSync(secretsPath, 'utf8');
@@ -115,7 +116,11 @@ describe('fuzz the command line', () => {
   });
 
   test('a sample of random command lines through the real binary', async () => {
-    const samples = fc.sample(argv, cases(10, 150));
+    // A real argv cannot hold a NUL byte (execve ends the string there): such samples are for the in-process run.
+    const samples = fc.sample(
+      argv.filter((a) => a.every((x) => !x.includes('\0'))),
+      cases(10, 150),
+    );
     let failures = 0;
     for (const args of samples) {
       writeFileSync(secretsPath, snapshot);
@@ -195,6 +200,7 @@ describe('import → export round trips through the CLI', () => {
       let refused = 0;
       const d = await fc.check(
         fc.asyncProperty(f.keep ? values.map((m) => new Map([...m].filter(([, v]) => f.keep!(v)))) : values, async (m) => {
+          await hakoInProcess(['env', 'add', 'roundtrip'], { cwd: p.dir, env: p.env }); // exit 1 when a refused case left it
           const before = readFileSync(join(p.dir, '.hako', 'secrets.json'), 'utf8');
           writeFileSync(file, f.encode(m), 'utf8');
           const imp = await hakoInProcess(['import', file, '--env', 'roundtrip'], { cwd: p.dir, env: p.env });

@@ -13,9 +13,12 @@ import { chmodSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { generateX25519Identity, identityToRecipient } from 'age-encryption';
-import { assertNoSecretIn, git, Project, tempDir, type RunResult } from '../helpers.js';
+import { assertNoSecretIn, git, hakoInProcessByDefault, Project, tempDir, type RunResult } from '../helpers.js';
 import { recordArea } from './depth.js';
 import { onlyHakoLines } from './in-process.js';
+
+// Set-up and the HAKO_DEBUG=1 runs in process; each scenario's first run through the binary.
+hakoInProcessByDefault();
 
 const VALUES: Record<string, Record<string, string>> = {
   development: { DATABASE_URL: 'postgres://app:leak-dev-pw-3a9@db/app', API_TOKEN: 'tok-leak-dev-77c1' },
@@ -392,7 +395,7 @@ describe('no error path prints a value or a key', () => {
         s.setup?.(setup());
         let r: RunResult;
         try {
-          r = p.run(s.args, { input: s.input ?? '', env: { ...s.env, ...(debug ? { HAKO_DEBUG: '1' } : {}) } });
+          r = p.run(s.args, { input: s.input ?? '', env: { ...s.env, ...(debug ? { HAKO_DEBUG: '1' } : {}) }, process: !debug });
         } finally {
           restore();
         }
@@ -438,6 +441,7 @@ describe('no error path prints a value or a key', () => {
           HAKO_PASSPHRASE_STAGING: PASSPHRASE,
           SOPS_AGE_KEY_CMD: script,
         },
+        process: true,
       });
       tried++;
       assert.equal(r.code, 0, r.stderr);

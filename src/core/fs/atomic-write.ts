@@ -33,6 +33,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, opts: A
       'E_IO',
       `could not write ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
       'check the folder exists and is writable',
+      { cause: err },
     );
   }
   syncDir(dir);

@@ -13,7 +13,9 @@ export function writeFileExclusive(path: string, data: string, opts: { mode: num
   try {
     mkdirSync(dir, { recursive: true, mode: opts.dirMode });
   } catch (err) {
-    throw new HakoError('E_IO', `cannot create ${dir}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, 'check the folder is writable');
+    throw new HakoError('E_IO', `cannot create ${dir}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, 'check the folder is writable', {
+      cause: err,
+    });
   }
   let tmp: string | undefined;
   try {
@@ -26,8 +28,9 @@ export function writeFileExclusive(path: string, data: string, opts: { mode: num
         'E_EXISTS',
         `${path} already exists; hako never overwrites a key file`,
         'choose another path with --out, or use the identity it holds (hako pubkey)',
+        { cause: err },
       );
-    throw new HakoError('E_IO', `could not write ${path}: ${code ?? 'error'}`, 'check the folder exists and is writable');
+    throw new HakoError('E_IO', `could not write ${path}: ${code ?? 'error'}`, 'check the folder exists and is writable', { cause: err });
   } finally {
     if (tmp !== undefined) removeQuietly(tmp);
   }
