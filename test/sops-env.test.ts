@@ -102,7 +102,7 @@ test('a vector SOPS file bound with env add --sops: ls, get, set (small diff), r
     p.ok(['rm', 'NEW_TOKEN', '--env', 'prod']);
     assert.doesNotMatch(readFileSync(path, 'utf8'), /NEW_TOKEN/);
     assert.equal(p.run(['get', 'NEW_TOKEN', '--env', 'prod']).code, p.run(['get', 'NOPE', '--env', 'prod']).code);
-    const prod = JSON.parse(p.ok(['env', 'ls', '--json']).stdout).find((e: { name: string }) => e.name === 'prod');
+    const prod = JSON.parse(p.ok(['env', 'ls', '--json']).stdout).find((e: { env: string }) => e.env === 'prod');
     assert.equal(prod.key, 'sops');
     assert.equal(prod.opens, true);
   } finally {
