@@ -13,7 +13,11 @@ import { needTools } from './tools.js';
 function onTerminal(p: Project, args: string[], prompt: string, inputs: string[]): Promise<{ code: number | null; screen: string }> {
   const quote = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
   const cmd = [process.execPath, HAKO_BIN, ...args].map(quote).join(' ');
-  const term = spawn('script', ['-qec', cmd, '/dev/null'], { cwd: p.dir, env: { ...p.env, TERM: 'xterm' }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const term = spawn('script', ['-qec', cmd, '/dev/null'], {
+    cwd: p.dir,
+    env: { ...p.env, TERM: 'xterm' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let screen = '';
   let typed = false;
   term.stdout!.on('data', (d: Buffer) => {

@@ -164,7 +164,13 @@ test('--via files: an XDG_RUNTIME_DIR on disk is passed over for a folder in mem
 });
 
 /** Runs `hako ARGS` where /dev/shm is a folder on disk (a private mount namespace), or skips. */
-function withoutShm(t: TestContext, p: { dir: string; env: NodeJS.ProcessEnv }, disk: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}) {
+function withoutShm(
+  t: TestContext,
+  p: { dir: string; env: NodeJS.ProcessEnv },
+  disk: string,
+  args: string[],
+  extraEnv: NodeJS.ProcessEnv = {},
+) {
   const script = 'mount --bind "$1" /dev/shm && shift && exec "$@"';
   for (const unshare of [['-m'], ['-r', '-m']]) {
     const probe = spawnSync('unshare', [...unshare, '/bin/sh', '-c', 'mount --bind / /mnt'], { stdio: 'ignore' });
@@ -193,7 +199,10 @@ test('with no memory-backed folder, --via files and hako edit refuse before open
       const r = withoutShm(t, p, shm, args, { ...env, HAKO_HOME: home });
       if (!r) return;
       assert.equal(r.status, 1, `${args[0]}: ${r.stderr}`);
-      assert.match(r.stderr, /hako: error: no memory-backed folder for plaintext files: .*XDG_RUNTIME_DIR .* on disk.*\/dev\/shm .* on disk/);
+      assert.match(
+        r.stderr,
+        /hako: error: no memory-backed folder for plaintext files: .*XDG_RUNTIME_DIR .* on disk.*\/dev\/shm .* on disk/,
+      );
       assert.match(r.stderr, /hako: hint: .*--allow-disk/);
       assert.equal(r.stdout, '');
     }
@@ -224,10 +233,13 @@ test('--via files: leftovers of a SIGKILLed hako are swept by the next run; live
   const p = projectWith({ API_TOKEN: 'tok-leftover-9a2c4e' });
   t.after(() => p.cleanup());
   const env = { ...p.env, XDG_RUNTIME_DIR: base };
-  const run = spawnHako(['run', '--via', 'files', '--', process.execPath, '-e', 'console.log(process.env.HAKO_SECRETS_DIR); setInterval(() => {}, 1000)'], {
-    cwd: p.dir,
-    env,
-  });
+  const run = spawnHako(
+    ['run', '--via', 'files', '--', process.execPath, '-e', 'console.log(process.env.HAKO_SECRETS_DIR); setInterval(() => {}, 1000)'],
+    {
+      cwd: p.dir,
+      env,
+    },
+  );
   const dir = (await waitForOutput(run, '\n')).trim();
   assert.ok(dir.startsWith(base) && existsSync(join(dir, 'API_TOKEN')), dir);
   run.kill('SIGKILL');

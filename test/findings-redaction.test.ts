@@ -42,7 +42,10 @@ test('a value stored with a final newline (set from a file) is redacted when the
   const file = join(scratchDir(), 'token.txt');
   writeFileSync(file, 'sk_trailing_4f2a9c1e\n');
   p.ok(['set', 'TOKEN', '--from-file', file]);
-  const r = p.run(['run', ...nodeChild('console.log(`[${process.env.TOKEN.trim()}]`); console.log(Buffer.from(process.env.TOKEN.trim()).toString("base64"))')]);
+  const r = p.run([
+    'run',
+    ...nodeChild('console.log(`[${process.env.TOKEN.trim()}]`); console.log(Buffer.from(process.env.TOKEN.trim()).toString("base64"))'),
+  ]);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, '[[REDACTED:TOKEN]]\n[REDACTED:TOKEN]\n');
 });
@@ -58,7 +61,9 @@ test('overlapping values run together: nothing of either is shown', (t) => {
 test('values that are plainly not secrets (5432, true, localhost) are not redacted, unless --redact-all', (t) => {
   const p = projectWith({ PORT: '5432', HOST: 'localhost', DEBUG: 'true', RATIO: '0.75', TOKEN: 'sk_live_real-9d3e7a' });
   t.after(() => p.cleanup());
-  const line = nodeChild('const e = process.env; console.log(`${e.HOST}:${e.PORT} debug=${e.DEBUG} ratio=${e.RATIO} token=${e.TOKEN} port 5432`)');
+  const line = nodeChild(
+    'const e = process.env; console.log(`${e.HOST}:${e.PORT} debug=${e.DEBUG} ratio=${e.RATIO} token=${e.TOKEN} port 5432`)',
+  );
   const r = p.run(['run', ...line]);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, 'localhost:5432 debug=true ratio=0.75 token=[REDACTED:TOKEN] port 5432\n');
@@ -85,6 +90,12 @@ test('a value written half to stdout and half to stderr is never shown whole in 
     assert.ok(!r.stdout.includes(value) && !r.stderr.includes(value), `${script}: ${r.stdout} | ${r.stderr}`);
   }
   // Merged by the program itself (one stream, as `2>&1` inside a shell makes it), it is redacted.
-  const merged = p.run(['run', '--', '/bin/sh', '-c', 'exec 2>&1; printf %s "$TOKEN" | cut -c1-12 | tr -d "\\n"; printf %s "$TOKEN" | cut -c13- >&2']);
+  const merged = p.run([
+    'run',
+    '--',
+    '/bin/sh',
+    '-c',
+    'exec 2>&1; printf %s "$TOKEN" | cut -c1-12 | tr -d "\\n"; printf %s "$TOKEN" | cut -c13- >&2',
+  ]);
   assert.equal(merged.stdout, '[REDACTED:TOKEN]\n');
 });

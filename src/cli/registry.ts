@@ -19,6 +19,7 @@ import { pushCommands } from '../commands/push.js';
 import { mirrorCommands } from '../commands/mirror.js';
 import { sopsCommands } from '../commands/sops.js';
 import { agentCommands } from '../commands/agent.js';
+import { uiCommands } from '../commands/ui.js';
 import { doctorCommands } from '../commands/doctor.js';
 import { completionCommands } from '../commands/completion.js';
 import { versionCommands } from '../commands/version.js';
@@ -43,6 +44,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...typegenCommands,
   ...sopsCommands,
   ...agentCommands,
+  ...uiCommands,
   ...doctorCommands,
   ...completionCommands,
   ...versionCommands,

@@ -14,7 +14,8 @@ export const runCommands: CommandSpec[] = [
   {
     words: ['run'],
     summary: 'run a program with the secrets of one environment (env vars, fd 3 or private files)',
-    usage: 'hako run [--env E | --instance NAME | --package FILE] [--via env|fd3|files [--allow-disk]] [--no-redact | --redact-all] [--mirror] -- CMD [ARGS...]',
+    usage:
+      'hako run [--env E | --instance NAME | --package FILE] [--via env|fd3|files [--allow-disk]] [--no-redact | --redact-all] [--mirror] -- CMD [ARGS...]',
     description:
       'Opens every value of the environment (any failure, or a required secret without a value, stops\n' +
       'the start: nothing runs) and starts CMD directly, without a shell. Key material (HAKO_KEY,\n' +

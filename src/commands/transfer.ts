@@ -84,7 +84,10 @@ export const transferCommands: CommandSpec[] = [
     examples: ['hako edit', 'EDITOR=nano hako edit --env staging'],
     async run(ctx, args) {
       const env = defaultEnv(ctx, str(args, 'env'));
-      const r = await editEnvironment({ ...ctx, terminal: ctx.io.stdinIsTTY && ctx.io.stdoutIsTTY, allowDisk: flag(args, 'allow-disk') }, env);
+      const r = await editEnvironment(
+        { ...ctx, terminal: ctx.io.stdinIsTTY && ctx.io.stdoutIsTTY, allowDisk: flag(args, 'allow-disk') },
+        env,
+      );
       if (r.kind === 'unchanged') ctx.io.stderr('hako: no changes\n');
       else ctx.io.stderr(`hako: '${env}': ${r.result.changed.length} set, ${r.result.removed.length} removed\n`);
     },

@@ -63,9 +63,7 @@ export function prepareDelivery(
     case 'files': {
       const { dir, vars } = writeSecretFiles(secrets, processEnv, { allowDisk: opts.allowDisk ?? false, notice });
       if (!dir.onTmpfs)
-        notice(
-          `--via files --allow-disk: no memory-backed folder here; the files are on disk in ${dir.path} until the program ends`,
-        );
+        notice(`--via files --allow-disk: no memory-backed folder here; the files are on disk in ${dir.path} until the program ends`);
       return { vars, fd3: false, started() {}, cleanup: () => dir.remove() };
     }
   }

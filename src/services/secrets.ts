@@ -404,16 +404,25 @@ export interface SecretListing {
   names: { name: string; present: Record<string, boolean>; declared: boolean; required: boolean }[];
 }
 
-/** Names × environments; never a value. `envs` limits the columns. */
-export async function listSecrets(ctx: ServiceContext, envs?: string[]): Promise<SecretListing> {
-  const file = loadSecretsFile(findProject(ctx));
+/** Names × environments; never a value. `envs` limits the columns; `loaded` saves reading the file again. */
+export async function listSecrets(
+  ctx: ServiceContext,
+  envs?: string[],
+  loaded?: { project: Project; file: SecretsFile },
+): Promise<SecretListing> {
+  const project = loaded?.project ?? findProject(ctx);
+  const file = loaded?.file ?? loadSecretsFile(project);
   const columns = envs?.map(assertEnvName) ?? [...file.environments.keys()].sort();
   for (const env of columns) requireEnvironment(file, env);
   const names = new Set<string>(file.schema.keys());
   for (const env of columns) for (const name of requireEnvironment(file, env).secrets.keys()) names.add(name);
   const listing: SecretListing = { environments: [], names: [] };
   for (const env of columns) {
-    listing.environments.push({ name: env, keyId: requireEnvironment(file, env).keyId, access: await probeAccess(ctx, file, env) });
+    listing.environments.push({
+      name: env,
+      keyId: requireEnvironment(file, env).keyId,
+      access: await probeAccess(ctx, file, env, project),
+    });
   }
   for (const name of [...names].sort()) {
     const present: Record<string, boolean> = {};
