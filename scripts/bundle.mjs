@@ -7,7 +7,7 @@
 // - build/cli/hako.cjs: the executable; runs the bundle with that cache (scripts/cli-launcher.cjs).
 // - build/cli/hako.mjs: the same CLI for callers that still name the old file.
 // Dependencies that only some commands need stay outside and load from node_modules when
-// those commands run: argon2, better-sqlite3 and @napi-rs/keyring (native addons; better-sqlite3
+// those commands run: hono and its Node server (hako ui), argon2, better-sqlite3 and @napi-rs/keyring (native addons; better-sqlite3
 // for the agent's store, the keyring for --keychain), yaml, and age-encryption with the @noble
 // libraries. Every import() becomes a require() (age-encryption is an ES module, which
 // require() loads since Node 20.19): a script compiled from a code cache cannot use
@@ -29,7 +29,7 @@ await build({
   format: 'cjs',
   platform: 'node',
   target: 'node20',
-  external: ['argon2', 'yaml', 'age-encryption', '@noble/*', 'better-sqlite3', '@napi-rs/keyring'],
+  external: ['argon2', 'yaml', 'age-encryption', '@noble/*', 'better-sqlite3', '@napi-rs/keyring', 'hono', 'hono/*', '@hono/node-server'],
   supported: { 'dynamic-import': false },
   legalComments: 'none',
   logLevel: 'warning',

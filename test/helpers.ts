@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hakoSync } from './hako-sync.js';
+import { inMemory } from '../src/launcher/private-dir.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const HAKO_BIN = join(REPO_ROOT, 'build', 'cli', 'hako.cjs');
@@ -49,6 +50,14 @@ export function baseEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 
 export function tempDir(prefix = 'hako-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** A temp folder in memory (/dev/shm on tmpfs), where hako puts plaintext files; why not, when there is none. */
+export const MEMORY_TEMP_MISSING: string | false = inMemory('/dev/shm')
+  ? false
+  : 'needs /dev/shm on tmpfs (hako puts plaintext files only in memory)';
+export function memoryTempDir(prefix = 'hako-test-'): string {
+  return mkdtempSync(join('/dev/shm', prefix));
 }
 
 export function git(cwd: string, ...args: string[]): string {
@@ -96,7 +105,8 @@ export class Project {
   /** Sets a value; an environment the project lacks is made first (hako env add), as a user would. */
   set(name: string, value: string, env?: string): void {
     if (env && !(env in (this.json().environments ?? {}))) this.ok(['env', 'add', env]);
-    this.ok(['set', name, ...(env ? ['--env', env] : [])], { input: `${value}\n` });
+    if (value === '') this.ok(['set', name, '--empty', ...(env ? ['--env', env] : [])]);
+    else this.ok(['set', name, ...(env ? ['--env', env] : [])], { input: `${value}\n` });
   }
 
   get(name: string, env?: string): string {

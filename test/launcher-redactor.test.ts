@@ -10,20 +10,36 @@ import { Matcher, type Pattern } from '../src/launcher/matcher.js';
 import { matcherFor, StreamRedactor } from '../src/launcher/redactor.js';
 import { isRedactable, redactionForms } from '../src/launcher/redaction-forms.js';
 
-/** Leftmost-longest replacement over the whole input: obviously right, slow. */
+/**
+ * Leftmost-longest replacement over the whole input, each match grown by the values that
+ * overlap it and run past its end (one replacement each, in order): obviously right, slow.
+ */
 function reference(input: Buffer, patterns: Pattern[]): Buffer {
-  const out: Buffer[] = [];
-  let last = 0;
-  for (let i = 0; i < input.length;) {
+  const longestAt = (i: number): Pattern | null => {
     let best: Pattern | null = null;
     for (const p of patterns) {
       if (i + p.bytes.length <= input.length && input.subarray(i, i + p.bytes.length).equals(p.bytes)) {
         if (!best || p.bytes.length > best.bytes.length) best = p;
       }
     }
+    return best;
+  };
+  const out: Buffer[] = [];
+  let last = 0;
+  for (let i = 0; i < input.length;) {
+    const best = longestAt(i);
     if (best) {
       out.push(input.subarray(last, i), best.replacement);
-      i += best.bytes.length;
+      let end = i + best.bytes.length;
+      let shown = best.replacement;
+      for (let j = i + 1; j < end; j++) {
+        const q = longestAt(j);
+        if (q && j + q.bytes.length > end) {
+          end = j + q.bytes.length;
+          if (!q.replacement.equals(shown)) out.push((shown = q.replacement));
+        }
+      }
+      i = end;
       last = i;
     } else {
       i++;

@@ -185,7 +185,7 @@ export async function stopGroup(pgid: number, graceMs: number, leaderExited?: Pr
 
 function relay(child: ChildProcess, stream: 'stdout' | 'stderr', spec: InstanceSpec): Promise<void> {
   const source = child[stream]!;
-  const redactable = [...spec.secrets.values()].some(isRedactable);
+  const redactable = [...spec.secrets.values()].some((v) => isRedactable(v));
   const redactor = redactable ? new StreamRedactor(matcherFor(spec.secrets)) : null;
   const lines = new LineSplitter();
   const emit = (line: string) => spec.log({ at: Date.now(), app: spec.app, slot: spec.slot, pid: child.pid ?? 0, stream, line });

@@ -60,6 +60,7 @@ export const EXIT_CODES: Readonly<Record<Exclude<ErrorCode, SopsErrorCode>, Exit
   E_EDITOR: EXIT.failure,
   E_INTERRUPTED: EXIT.interrupted,
   E_IO: EXIT.failure,
+  E_NOT_IN_MEMORY: EXIT.failure,
   E_CHILD: EXIT.cannotRun,
   E_NO_COMMAND: EXIT.noCommand,
   E_MISSING_REQUIRED: EXIT.failure,
@@ -79,6 +80,7 @@ export const EXIT_CODES: Readonly<Record<Exclude<ErrorCode, SopsErrorCode>, Exit
   E_LOCKOUT: EXIT.locked,
   E_PLATFORM: EXIT.failure,
   E_AGENT: EXIT.failure,
+  E_SSH: EXIT.failure,
   E_PROTOCOL: EXIT.usage,
   E_KEY_CHANGE: EXIT.integrity,
   E_ROLL: EXIT.failure,
@@ -88,7 +90,7 @@ export const EXIT_CODES: Readonly<Record<Exclude<ErrorCode, SopsErrorCode>, Exit
 /** What each exit code means, for the README table. */
 export const EXIT_MEANINGS: Readonly<Record<ExitCode, string>> = {
   0: 'success',
-  1: 'failure: no project, no such environment or secret, required secrets missing (`hako run`), an editor, age or I/O problem, the agent not running, a push rolled back, a process-control name not allowed, an unsafe project folder, a colliding key id, `gh`/`wrangler` failing (`hako push`), a keychain that was asked for (or holds the key) and cannot be used',
+  1: 'failure: no project, no such environment or secret, required secrets missing (`hako run`), an editor, age or I/O problem, no memory-backed folder for plaintext files, the agent not running, a push rolled back, a process-control name not allowed, an unsafe project folder, a colliding key id, `gh`/`wrangler` failing (`hako push`), a keychain that was asked for (or holds the key) and cannot be used',
   2: 'bad usage or input: unknown command or option, invalid name, a value that is not UTF-8, an agent request outside the protocol',
   3: 'no key: no source could open the environment (the message lists what was tried)',
   4: 'integrity: wrong key or passphrase, tampered value, a broken key chain, a key supplied for an environment that is not its key, bad or foreign key bundle, unsafe key file, a key the agent did not pin',

@@ -20,6 +20,8 @@ import { mirrorCommands } from '../commands/mirror.js';
 import { sopsCommands } from '../commands/sops.js';
 import { agentCommands } from '../commands/agent.js';
 import { gitCommands } from '../commands/git.js';
+import { serverCommands } from '../commands/servers.js';
+import { uiCommands } from '../commands/ui.js';
 import { doctorCommands } from '../commands/doctor.js';
 import { completionCommands } from '../commands/completion.js';
 import { versionCommands } from '../commands/version.js';
@@ -45,6 +47,8 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...typegenCommands,
   ...sopsCommands,
   ...agentCommands,
+  ...serverCommands,
+  ...uiCommands,
   ...doctorCommands,
   ...completionCommands,
   ...versionCommands,

@@ -1,6 +1,7 @@
 /**
  * Reading secrets from a person or a pipe, never from argv: a hidden prompt on a terminal,
- * else all of stdin with one trailing newline stripped, or a file.
+ * else all of stdin with one trailing newline stripped, or a file. An empty value from the
+ * prompt or stdin is refused (a file, or `--empty`, says it on purpose).
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -23,9 +24,20 @@ export async function readValue(ctx: CommandContext, name: string, fromFile?: st
       throw new HakoError('E_IO', `cannot read ${fromFile}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, 'check the path');
     }
   }
-  if (ctx.io.stdinIsTTY && ctx.promptSecret)
-    return valueFromBytes(Buffer.from(await ctx.promptSecret(`Value for ${name}: `), 'utf8'), name);
-  return valueFromBytes(stripOneNewline(await ctx.io.readStdin()), name);
+  const typed = ctx.io.stdinIsTTY && ctx.promptSecret;
+  const value = typed
+    ? valueFromBytes(Buffer.from(await ctx.promptSecret!(`Value for ${name}: `), 'utf8'), name)
+    : valueFromBytes(stripOneNewline(await ctx.io.readStdin()), name);
+  // An empty answer is far more often a mistake (Enter pressed, an unset variable piped in)
+  // than a wish to replace the value with nothing.
+  if (value === '') {
+    throw new HakoError(
+      'E_USAGE',
+      `no value for ${name} (${typed ? 'an empty answer at the prompt' : 'empty stdin'}); nothing was written`,
+      `to store an empty value on purpose: hako set ${name} --empty`,
+    );
+  }
+  return value;
 }
 
 /**

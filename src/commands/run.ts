@@ -14,17 +14,20 @@ export const runCommands: CommandSpec[] = [
   {
     words: ['run'],
     summary: 'run a program with the secrets of one environment (env vars, fd 3 or private files)',
-    usage: 'hako run [--env E | --instance NAME | --package FILE] [--via env|fd3|files] [--no-redact] [--mirror] -- CMD [ARGS...]',
+    usage:
+      'hako run [--env E | --instance NAME | --package FILE] [--via env|fd3|files [--allow-disk]] [--no-redact | --redact-all] [--mirror] -- CMD [ARGS...]',
     description:
       'Opens every value of the environment (any failure, or a required secret without a value, stops\n' +
       'the start: nothing runs) and starts CMD directly, without a shell. Key material (HAKO_KEY,\n' +
       'HAKO_PASSPHRASE*, HAKO_NEW_PASSPHRASE, any HAKO_*KEY/PASSWORD/TOKEN…, SOPS_AGE_KEY*) never reaches it.\n' +
       '  --via env    each secret as an environment variable (default)\n' +
       '  --via fd3    a pipe on fd 3 holding {"env":…,"hako":1,"secrets":{…}}, and HAKO_SECRETS_FD=3\n' +
-      '  --via files  one 0400 file per secret in a private 0700 tmpfs folder: HAKO_SECRETS_DIR and\n' +
-      '               NAME_FILE; removed when the program ends, or when hako gets SIGINT/SIGTERM\n' +
-      "The program's stdout and stderr are redacted: each value (4 characters or more) and its base64,\n" +
-      'hex, URL- and JSON-encoded forms become [REDACTED:NAME]. Signals are passed on; hako exits with\n' +
+      '  --via files  one 0400 file per secret in a private 0700 folder in memory (tmpfs; on disk only with\n' +
+      '               --allow-disk): HAKO_SECRETS_DIR and NAME_FILE; removed when the program ends, or\n' +
+      '               when hako gets SIGINT/SIGTERM; leftovers of a killed hako go at the next run\n' +
+      "The program's stdout and stderr are redacted: each value (4 characters or more, and not plainly\n" +
+      'trivial like 5432, true or localhost unless --redact-all) and its base64, hex, URL- and JSON-\n' +
+      'encoded forms become [REDACTED:NAME]. Signals are passed on; hako exits with\n' +
       'the code of the program, or dies of the signal that killed it. See docs/LAUNCHER.md.\n' +
       '--mirror takes the values from the local runner mirror (hako mirror sync): offline, no repository\n' +
       'key, RUNNER_SECRETS_KEY when the mirror is encrypted (docs/CI.md).\n' +
@@ -43,6 +46,8 @@ export const runCommands: CommandSpec[] = [
       instance: { type: 'string', label: 'NAME', help: "this app's instance NAME: its own values from the keychain (hako instance add)" },
       package: { type: 'string', label: 'FILE', help: 'the values of a sealed package (hako package seal)' },
       allow: allowOption,
+      'allow-disk': { type: 'boolean', help: '--via files: accept a folder on disk where no memory-backed one exists' },
+      'redact-all': { type: 'boolean', help: 'redact also values that are plainly not secrets (5432, true, localhost)' },
     },
     stopAtPositional: true,
     examples: [
@@ -61,7 +66,14 @@ export const runCommands: CommandSpec[] = [
       if (!(DELIVERY_MODES as readonly string[]).includes(via)) {
         throw new HakoError('E_USAGE', `unknown --via ${JSON.stringify(via.slice(0, 20))}`, `one of: ${DELIVERY_MODES.join(', ')}`);
       }
-      const start = { via: via as DeliveryMode, command, args: rest, output: flag(args, 'no-redact') ? null : outputOf(ctx) };
+      const start = {
+        via: via as DeliveryMode,
+        command,
+        args: rest,
+        output: flag(args, 'no-redact') ? null : outputOf(ctx),
+        allowDisk: flag(args, 'allow-disk'),
+        redactAll: flag(args, 'redact-all'),
+      };
       const instance = str(args, 'instance');
       const pkg = str(args, 'package');
       if ([str(args, 'env') ?? (flag(args, 'mirror') ? 'mirror' : undefined), instance, pkg].filter((x) => x !== undefined).length > 1) {

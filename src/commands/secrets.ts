@@ -7,6 +7,7 @@ import { flag, str, type CommandSpec, type ParsedArgs } from './command.js';
 import { readValue } from './input.js';
 import { accessText, accessVia } from './env.js';
 import { json, table } from './table.js';
+import { runSync } from './servers.js';
 
 /** --expires / --rotate-every as a metadata change: absent keeps, "none" removes. */
 function metaChangeOf(args: ParsedArgs): MetaChange {
@@ -22,11 +23,13 @@ export const secretCommands: CommandSpec[] = [
   {
     words: ['set'],
     summary: 'set a secret (value from a hidden prompt, stdin or a file; never from argv)',
-    usage: 'hako set NAME [--env E] [--from-file PATH] [--expires DATE|none] [--rotate-every Nd|none] [--keep-value]',
+    usage: 'hako set NAME [--env E] [--from-file PATH | --empty] [--expires DATE|none] [--rotate-every Nd|none] [--keep-value]',
     description:
-      'On a terminal the value is asked without echo; otherwise all of stdin is read and one trailing\n' +
-      'newline is stripped. Setting the same value again leaves the file unchanged. The environment\n' +
-      'must exist (hako init makes the first one; hako env add NAME makes more).\n' +
+      'On a terminal the value is asked without echo (a multi-line paste is kept whole, or refused\n' +
+      'where the terminal does not mark pastes); otherwise all of stdin is read and one trailing\n' +
+      'newline is stripped. An empty answer or empty stdin is refused: --empty stores an empty value.\n' +
+      'Setting the same value again leaves the file unchanged. The environment must exist (hako init\n' +
+      'makes the first one; hako env add NAME makes more).\n' +
       'Expiry: --expires sets the day after which the secret counts as expired (hako verify fails);\n' +
       '--rotate-every moves the expiry that many days past today each time the value changes. Both\n' +
       'are authenticated with the value, so editing them in the file by hand makes it fail to open.\n' +
@@ -34,10 +37,12 @@ export const secretCommands: CommandSpec[] = [
     options: {
       env: envOption,
       'from-file': { type: 'string', label: 'PATH', help: 'read the value from a file (exact bytes)', path: true },
+      empty: { type: 'boolean', help: 'store an empty value (nothing is read)' },
       expires: { type: 'string', label: 'DATE', help: 'expiry day, YYYY-MM-DD (UTC), or "none" to remove it' },
       'rotate-every': { type: 'string', label: 'Nd', help: 'rotation period in days, e.g. 90d, or "none" to remove it' },
       'keep-value': { type: 'boolean', help: 'keep the stored value; change only --expires / --rotate-every' },
       json: { type: 'boolean', help: 'print what changed as JSON' },
+      sync: { type: 'boolean', help: 'then push the environment to its servers (hako sync); the exit code counts failed servers' },
     },
     positionals: [1, 1],
     examples: [
@@ -46,6 +51,7 @@ export const secretCommands: CommandSpec[] = [
       'hako set TLS_KEY --from-file ./server.key --env staging',
       'hako set STRIPE_KEY --env production --rotate-every 90d',
       'hako set STRIPE_KEY --env production --keep-value --expires 2027-03-01',
+      'printf %s "$URL" | hako set DATABASE_URL --env production --sync',
     ],
     async run(ctx, args) {
       const name = args.positionals[0]!;
@@ -58,23 +64,23 @@ export const secretCommands: CommandSpec[] = [
       }
       const env = defaultEnv(ctx, str(args, 'env'));
       const metaChange = metaChangeOf(args);
-      if (flag(args, 'keep-value') && metaChange.expires === undefined && metaChange.rotateEvery === undefined) {
+      const keep = flag(args, 'keep-value');
+      if (keep && metaChange.expires === undefined && metaChange.rotateEvery === undefined) {
         throw new HakoError(
           'E_USAGE',
           '--keep-value changes only the expiry: give --expires or --rotate-every',
           'e.g. hako set NAME --keep-value --expires 2027-03-01',
         );
       }
-      if (flag(args, 'keep-value') && str(args, 'from-file') !== undefined) {
-        throw new HakoError('E_USAGE', '--keep-value and --from-file exclude each other', 'give one of them');
-      }
-      const value = flag(args, 'keep-value') ? await getSecret(ctx, env, name) : await readValue(ctx, name, str(args, 'from-file'));
+      const sources = [keep, flag(args, 'empty'), str(args, 'from-file') !== undefined].filter(Boolean).length;
+      if (sources > 1) throw new HakoError('E_USAGE', '--keep-value, --empty and --from-file exclude each other', 'give one of them');
+      const value = keep ? await getSecret(ctx, env, name) : flag(args, 'empty') ? '' : await readValue(ctx, name, str(args, 'from-file'));
       const r = await setSecrets(ctx, env, new Map([[name, value]]), [], undefined, metaChange);
       if (processControlKind(name)) {
         ctx.notice(`note: ${name} changes what a process does; hako run delivers it only with --allow ${name} (or --via fd3)`);
       }
-      if (flag(args, 'json')) ctx.io.stdout(json({ env, name, changed: r.changed.length > 0 }));
-      else if (flag(args, 'keep-value'))
+      if (flag(args, 'json') && !flag(args, 'sync')) ctx.io.stdout(json({ env, name, changed: r.changed.length > 0 }));
+      else if (keep)
         ctx.io.stderr(
           r.changed.length
             ? `hako: updated the expiry of ${name} in '${env}'\n`
@@ -84,6 +90,7 @@ export const secretCommands: CommandSpec[] = [
         ctx.io.stderr(
           r.changed.length ? `hako: set ${name} in '${env}'\n` : `hako: ${name} in '${env}' already has this value; nothing changed\n`,
         );
+      if (flag(args, 'sync')) return runSync(ctx, env, { dryRun: false, json: flag(args, 'json') });
     },
   },
   {

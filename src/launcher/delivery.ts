@@ -5,10 +5,12 @@
  * - env:   each value as a variable of the same name.
  * - fd3:   nothing but HAKO_SECRETS_FD=3 in the environment; the envelope is written into a
  *          pipe on fd 3 and hako closes its end, so the child reads to EOF.
- * - files: a private tmpfs folder (0700) with one 0400 file per value, HAKO_SECRETS_DIR and
- *          <NAME>_FILE in the environment, removed when the child ends.
+ * - files: a private folder in memory (0700) with one 0400 file per value, HAKO_SECRETS_DIR
+ *          and <NAME>_FILE in the environment, removed when the child ends; on disk only
+ *          with allowDisk.
  */
 import type { ChildProcess } from 'node:child_process';
+import type { Writable } from 'node:stream';
 import { ENVELOPE_FD_VAR, encodeEnvelope } from './envelope.js';
 import { writeEnvelope } from './fd3-writer.js';
 import { writeSecretFiles } from './files-delivery.js';
@@ -27,32 +29,41 @@ export interface Delivery {
   cleanup(): void;
 }
 
-/** `notice` is told when files cannot be kept in memory (no tmpfs here) and go to disk. */
+/**
+ * `notice` is told when files go to disk (only with `allowDisk`, where no memory-backed
+ * folder exists) and when leftovers of a killed run were swept.
+ */
 export function prepareDelivery(
   mode: DeliveryMode,
   env: string,
   secrets: ReadonlyMap<string, string>,
   processEnv: NodeJS.ProcessEnv,
   notice: (message: string) => void,
+  opts: { allowDisk?: boolean } = {},
 ): Delivery {
   switch (mode) {
     case 'env':
       return { vars: secrets, fd3: false, started() {}, cleanup() {} };
     case 'fd3': {
       const envelope = encodeEnvelope(env, secrets);
+      let pipe: Writable | null = null;
       return {
         vars: new Map([[ENVELOPE_FD_VAR, '3']]),
         fd3: true,
-        started: (child) => writeEnvelope(child, envelope),
-        cleanup() {},
+        started: (child) => {
+          pipe = writeEnvelope(child, envelope);
+        },
+        // Once the child is gone, hako's end goes too, written or not: a grandchild that keeps
+        // fd 3 open without reading must not keep hako waiting (nor alive) after the child.
+        cleanup() {
+          pipe?.destroy();
+        },
       };
     }
     case 'files': {
-      const { dir, vars } = writeSecretFiles(secrets, processEnv);
+      const { dir, vars } = writeSecretFiles(secrets, processEnv, { allowDisk: opts.allowDisk ?? false, notice });
       if (!dir.onTmpfs)
-        notice(
-          `--via files: no memory-backed folder here (set XDG_RUNTIME_DIR); the files are on disk in ${dir.path} until the program ends`,
-        );
+        notice(`--via files --allow-disk: no memory-backed folder here; the files are on disk in ${dir.path} until the program ends`);
       return { vars, fd3: false, started() {}, cleanup: () => dir.remove() };
     }
   }

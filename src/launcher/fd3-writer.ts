@@ -12,11 +12,12 @@ import type { ChildProcess } from 'node:child_process';
 import type { Writable } from 'node:stream';
 import { ENVELOPE_FD } from './envelope.js';
 
-export function writeEnvelope(child: ChildProcess, envelope: Buffer): void {
+export function writeEnvelope(child: ChildProcess, envelope: Buffer): Writable | null {
   const pipe = child.stdio[ENVELOPE_FD] as Writable | null | undefined;
-  if (!pipe) return;
+  if (!pipe) return null;
   pipe.on('error', () => {
     /* the child closed fd 3 without reading all of it */
   });
   pipe.end(envelope, () => pipe.destroy());
+  return pipe;
 }

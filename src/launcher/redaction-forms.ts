@@ -2,31 +2,74 @@
  * What output redaction looks for: the spellings a value takes when a program prints it.
  *
  * For each value: the raw UTF-8 bytes; base64 and base64url, each padded and unpadded; hex in
- * lower and upper case; URL-encoded three ways (encodeURIComponent, form encoding with `+`
- * for spaces, RFC 3986 strict); JSON-escaped three ways (JSON.stringify, with non-ASCII as
- * \uXXXX as Python writes it, and additionally `/` as `\/` as PHP writes it). Identical
- * spellings are kept once. The encodings are of the whole value, as a program encoding
- * that value on its own writes them; a value encoded inside a larger blob is not found.
+ * lower and upper case; URL-encoded five ways (encodeURIComponent, form encoding with `+` for
+ * spaces, RFC 3986 strict, Python's urllib.parse.quote which leaves `/`, and quote_plus);
+ * JSON-escaped four ways (JSON.stringify; with non-ASCII as \uXXXX as Python writes it; that
+ * and `/` as `\/` as PHP writes it; `&`, `<`, `>`, U+2028/9 as \u0026 … as Go writes it).
+ * A value with whitespace at either end (read from a file with its final newline, say) is
+ * also looked for trimmed, with the same spellings, since programs print it trimmed.
+ * Identical spellings are kept once. The encodings are of the whole value, as a program
+ * encoding that value on its own writes them; a value encoded inside a larger blob is not
+ * found.
  *
- * Minimum length: a value with fewer than MIN_REDACT_CHARS characters (not counting
- * whitespace) is not redacted, since `[REDACTED:PORT]` in place of every "80" would make the
- * output unreadable and protect nothing a three-character value could hide.
+ * What is not redacted (isRedactable), so output stays readable:
+ * - a value with fewer than MIN_REDACT_CHARS characters, not counting whitespace: `[REDACTED:PORT]`
+ *   in place of every "80" would make the output unreadable and protect nothing;
+ * - unless every value is asked for (`hako run --redact-all`), a value that is plainly not a
+ *   secret: a number of at most 5 digits (ports, timeouts, counts: 5432, 8080, 30, 0.5), a
+ *   boolean or switch word (true, false, yes, no, on, off, enabled, disabled, null, none), a
+ *   local host (localhost, 127.0.0.1, ::1, 0.0.0.0), an environment or log-level word
+ *   (development, production, staging, test, debug, info, warn, error). Compared
+ *   without case and surrounding whitespace.
  */
 
 export const MIN_REDACT_CHARS = 4;
 const UNRESERVED = /^[A-Za-z0-9._~-]*$/;
+const SMALL_NUMBER = /^[+-]?\d{1,5}(\.\d{1,5})?$/;
+const TRIVIAL: ReadonlySet<string> = new Set(
+  (
+    'true false yes no on off enabled disabled enable disable null none nil undefined ' +
+    'localhost 127.0.0.1 ::1 0.0.0.0 localhost.localdomain ' +
+    'development develop dev production prod staging stage test testing local ci ' +
+    'debug info warn warning error fatal trace verbose silent'
+  ).split(' '),
+);
 
-/** True when `value` is long enough to be redacted (see the rule above). */
-export function isRedactable(value: string): boolean {
-  let n = 0;
-  for (const ch of value) {
-    if (!/\s/u.test(ch) && ++n >= MIN_REDACT_CHARS) return true;
-  }
-  return false;
+/** True when `value` is plainly not a secret (see the rule above). */
+export function isTrivialValue(value: string): boolean {
+  const v = value.trim().toLowerCase();
+  return SMALL_NUMBER.test(v) || TRIVIAL.has(v);
 }
 
-/** Every distinct spelling of `value` that redaction replaces, as bytes. */
-export function redactionForms(value: string): Buffer[] {
+/** True when `value` is redacted: long enough, and (unless `all`) not plainly trivial. */
+export function isRedactable(value: string, all = false): boolean {
+  let n = 0;
+  let long = false;
+  for (const ch of value) {
+    if (!/\s/u.test(ch) && ++n >= MIN_REDACT_CHARS) {
+      long = true;
+      break;
+    }
+  }
+  return long && (all || !isTrivialValue(value));
+}
+
+/** Every distinct spelling of `value` (and of it trimmed) that redaction replaces, as bytes. */
+export function redactionForms(value: string, all = false): Buffer[] {
+  const seen = new Set<string>();
+  const out: Buffer[] = [];
+  const trimmed = value.trim();
+  for (const v of trimmed !== value && isRedactable(trimmed, all) ? [value, trimmed] : [value]) {
+    for (const s of spellingsOf(v)) {
+      if (seen.has(s)) continue;
+      seen.add(s);
+      out.push(Buffer.from(s, 'utf8'));
+    }
+  }
+  return out;
+}
+
+function spellingsOf(value: string): string[] {
   const raw = Buffer.from(value, 'utf8');
   const base64 = raw.toString('base64');
   const base64url = raw.toString('base64url');
@@ -44,23 +87,20 @@ export function redactionForms(value: string): Buffer[] {
   if (!UNRESERVED.test(value)) {
     const json = JSON.stringify(value).slice(1, -1);
     const jsonAscii = json.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    const strict = strictPercentEncode(raw);
     spellings.push(
       encodeURIComponent(value),
       new URLSearchParams([['', value]]).toString().slice(1),
-      strictPercentEncode(raw),
+      strict,
+      strict.replace(/%2F/g, '/'), // Python urllib.parse.quote (safe="/")
+      strict.replace(/%20/g, '+'), // Python urllib.parse.quote_plus
       json,
       jsonAscii,
       jsonAscii.replace(/\//g, '\\/'),
+      json.replace(/[&<>\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`), // Go encoding/json
     );
   }
-  const seen = new Set<string>();
-  const out: Buffer[] = [];
-  for (const s of spellings) {
-    if (seen.has(s)) continue;
-    seen.add(s);
-    out.push(s === value ? raw : Buffer.from(s, 'utf8'));
-  }
-  return out;
+  return spellings;
 }
 
 /** RFC 3986: everything but ALPHA / DIGIT / "-" / "." / "_" / "~" as %XX. */

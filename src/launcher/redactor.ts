@@ -14,19 +14,49 @@ import { isRedactable, redactionForms } from './redaction-forms.js';
 
 const EMPTY = Buffer.alloc(0);
 
-/** The matcher for a set of secrets: every form of every long-enough value, first name wins. */
-export function matcherFor(secrets: ReadonlyMap<string, string>): Matcher {
+/**
+ * The matcher for a set of secrets: every form of every redactable value (all of them with
+ * `all`, else not the plainly trivial ones), first name wins.
+ */
+export function matcherFor(secrets: ReadonlyMap<string, string>, all = false): Matcher {
   const byBytes = new Map<string, Pattern>();
   for (const name of [...secrets.keys()].sort()) {
     const value = secrets.get(name)!;
-    if (!isRedactable(value)) continue;
+    if (!isRedactable(value, all)) continue;
     const replacement = Buffer.from(`[REDACTED:${name}]`, 'utf8');
-    for (const bytes of redactionForms(value)) {
+    for (const bytes of redactionForms(value, all)) {
       const key = bytes.toString('latin1');
       if (!byBytes.has(key)) byBytes.set(key, { bytes, replacement });
     }
   }
   return new Matcher(byBytes.values());
+}
+
+/**
+ * The match at `i` grown by every value that overlaps it and runs past its end (secret A
+ * ends with the beginning of secret B, and the output holds both run together): otherwise
+ * the part of B after A would be shown. Scans each position inside the growing match once;
+ * one replacement per value, in order. Null when, before the end of the stream, a value
+ * starting inside the match may still continue past the data (the caller holds from `i`).
+ */
+export function overlapping(
+  m: Matcher,
+  data: Buffer,
+  i: number,
+  first: Pattern,
+  final: boolean,
+): { end: number; replacements: Buffer[] } | null {
+  let end = i + first.bytes.length;
+  const replacements = [first.replacement];
+  for (let j = i + 1; j < end; j++) {
+    const q = m.longestAt(data, j);
+    if (q && j + q.bytes.length > end) {
+      end = j + q.bytes.length;
+      if (!q.replacement.equals(replacements[replacements.length - 1]!)) replacements.push(q.replacement);
+    }
+    if (!final && m.isProperPrefixAt(data, j)) return null;
+  }
+  return { end, replacements };
 }
 
 export class StreamRedactor {
@@ -62,9 +92,14 @@ export class StreamRedactor {
       }
       const p = m.longestAt(data, i);
       if (p) {
+        const found = overlapping(m, data, i, p, final);
+        if (found === null) {
+          hold = i; // a value overlapping this one may still run past the end of the data
+          break;
+        }
         if (i > last) pieces.push(data.subarray(last, i));
-        pieces.push(p.replacement);
-        i += p.bytes.length;
+        pieces.push(...found.replacements);
+        i = found.end;
         last = i;
       } else {
         i++;

@@ -10,17 +10,21 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { HakoError, isHakoError } from '../core/errors.js';
-import { assertEnvName, assertSecretName } from '../core/names.js';
+import { assertEnvName } from '../core/names.js';
 import { encodeDotenv, parseDotenv } from '../core/formats/dotenv.js';
-import { createPrivateDir } from '../launcher/private-dir.js';
+import { createPrivateDir, privateBase } from '../launcher/private-dir.js';
 import { withoutKeyMaterial } from '../core/keys/key-material.js';
 import { findProject, loadSecretsFile } from './project.js';
-import { revealEnvironment, setSecrets, valueFromBytes, type SetResult } from './secrets.js';
+import { assertNameFor, revealEnvironment, setSecrets, valueFromBytes, type SetResult } from './secrets.js';
 import type { ServiceContext } from './context.js';
 
 export interface EditContext extends ServiceContext {
   /** Asks a yes/no question on a terminal; undefined where nobody can answer. */
   confirm?: (question: string) => Promise<boolean>;
+  /** True when stdin and stdout are a terminal, where the fallback editor (vi) can run. */
+  terminal?: boolean;
+  /** Accept a private folder on disk where no memory-backed one exists. */
+  allowDisk?: boolean;
 }
 
 export type EditOutcome = { kind: 'saved'; result: SetResult } | { kind: 'unchanged' };
@@ -28,11 +32,22 @@ export type EditOutcome = { kind: 'saved'; result: SetResult } | { kind: 'unchan
 export async function editEnvironment(ctx: EditContext, env: string): Promise<EditOutcome> {
   assertEnvName(env);
   const project = findProject(ctx);
-  const exists = loadSecretsFile(project).environments.has(env);
+  // Both checks come before any value is opened: without a terminal, vi writes its screen
+  // (every value) to stdout; and the plaintext file must have somewhere in memory to go.
+  const editor = ctx.env['VISUAL'] || ctx.env['EDITOR'] || (ctx.terminal ? 'vi' : null);
+  if (editor === null) {
+    throw new HakoError(
+      'E_EDITOR',
+      'no editor: $VISUAL and $EDITOR are not set, and there is no terminal for vi; nothing was opened',
+      'set EDITOR (e.g. EDITOR=nano), or change values with hako set / hako import',
+    );
+  }
+  privateBase(ctx.env, { allowDisk: ctx.allowDisk ?? false });
+  const record = loadSecretsFile(project).environments.get(env);
+  const exists = record !== undefined;
   const before = exists ? await revealEnvironment(ctx, env, project) : new Map<string, string>();
-  const editor = ctx.env['VISUAL'] || ctx.env['EDITOR'] || 'vi';
 
-  const dir = createPrivateDir('hako-edit', ctx.env);
+  const dir = createPrivateDir('hako-edit', ctx.env, { allowDisk: ctx.allowDisk ?? false, notice: ctx.notice });
   const cleanup = () => dir.remove();
   process.once('exit', cleanup);
   const signals = new SessionSignals(cleanup);
@@ -43,7 +58,7 @@ export async function editEnvironment(ctx: EditContext, env: string): Promise<Ed
       await runEditor(editor, path, ctx.env, signals);
       signals.throwIfStopped();
       try {
-        after = readEdited(path);
+        after = readEdited(path, (name) => assertNameFor(record, name));
         break;
       } catch (err) {
         if (
@@ -120,12 +135,12 @@ function header(env: string, onTmpfs: boolean): string {
   ].join('\n');
 }
 
-function readEdited(path: string): Map<string, string> {
+function readEdited(path: string, checkName: (name: string) => void): Map<string, string> {
   const text = valueFromBytes(readFileSync(path), 'the edited file');
   const out = new Map<string, string>();
   for (const entry of parseDotenv(text, 'edited file')) {
     try {
-      assertSecretName(entry.name);
+      checkName(entry.name);
     } catch (err) {
       throw new HakoError('E_INVALID_NAME', `edited file: line ${entry.line}: ${(err as HakoError).message}`, (err as HakoError).hint);
     }

@@ -19,6 +19,7 @@ import { isRedactable } from '../launcher/redaction-forms.js';
 import { matcherFor } from '../launcher/redactor.js';
 import { spawnWithSecrets, type ChildExit } from '../launcher/spawn-with-secrets.js';
 import { colourVars } from '../launcher/colour.js';
+import { privateBase } from '../launcher/private-dir.js';
 
 export interface RunRequest {
   env: string;
@@ -31,10 +32,16 @@ export interface RunRequest {
   mirror?: boolean;
   /** Where redacted output goes; null runs without redaction (the child inherits stdio). */
   output: { stdout: Writable; stderr: Writable; stdoutIsTTY: boolean } | null;
+  /** `--via files` may write plaintext on disk where no memory-backed folder exists. */
+  allowDisk?: boolean;
+  /** Redact also the values that are plainly not secrets (ports, booleans, localhost). */
+  redactAll?: boolean;
 }
 
 export async function runWithSecrets(ctx: ServiceContext, req: RunRequest): Promise<ChildExit> {
   assertEnvName(req.env);
+  // Where the files would go is settled before any key is looked for.
+  if (req.via === 'files') privateBase(ctx.env, { allowDisk: req.allowDisk ?? false });
   if (req.mirror) {
     const values = readMirror(ctx, req.env);
     assertSafeHandOff(values.keys(), req.via, [...(req.allow ?? [])], 'hako run --mirror');
@@ -68,14 +75,17 @@ export function startWithValues(
   secrets: ReadonlyMap<string, string>,
 ): Promise<ChildExit> {
   const out = req.output;
+  const all = req.redactAll ?? false;
   const redaction =
-    out && [...secrets.values()].some(isRedactable) ? { stdout: out.stdout, stderr: out.stderr, matcher: () => matcherFor(secrets) } : null;
+    out && [...secrets.values()].some((v) => isRedactable(v, all))
+      ? { stdout: out.stdout, stderr: out.stderr, matcher: () => matcherFor(secrets, all) }
+      : null;
   return spawnWithSecrets({
     command: req.command,
     args: req.args,
     baseEnv: ctx.env,
     extraVars: redaction && out?.stdoutIsTTY ? colourVars(ctx.env) : {},
-    prepare: () => prepareDelivery(req.via, label, secrets, ctx.env, ctx.notice),
+    prepare: () => prepareDelivery(req.via, label, secrets, ctx.env, ctx.notice, { allowDisk: req.allowDisk ?? false }),
     redaction,
   });
 }

@@ -57,7 +57,7 @@ export async function sopsExecEnv(
   }
   assertNoProcessControl(deliveredVariables(values.keys(), 'value'), req.allow, 'hako sops exec-env');
   const out = outputOf(ctx);
-  const redaction = req.redact && [...values.values()].some(isRedactable) ? { ...out, matcher: () => matcherFor(values) } : null;
+  const redaction = req.redact && [...values.values()].some((v) => isRedactable(v)) ? { ...out, matcher: () => matcherFor(values) } : null;
   return spawnWithSecrets({
     command: '/bin/sh',
     args: ['-c', req.command],
@@ -77,7 +77,7 @@ export async function sopsExecFile(
   const name = req.filename ?? 'tmp-file';
   if (name.includes('/') || name === '..' || name === '.' || name === '')
     throw new HakoError('E_USAGE', '--filename must be a plain file name', 'no folders');
-  const dir = createPrivateDir('hako-sops', ctx.env);
+  const dir = createPrivateDir('hako-sops', ctx.env, { allowDisk: true, notice: ctx.notice }); // sops's own commands: disk as sops does
   try {
     let path: string;
     if (req.fifo) {
@@ -114,7 +114,7 @@ export async function sopsEdit(ctx: ExecContext, req: { path: string; type?: str
   const kind = opened.file.store.kind;
   const before = Buffer.from(emitPlain(opened.opened.docs, kind, opened.file.store.indent));
   const base = req.path.split('/').pop() ?? 'file';
-  const dir = createPrivateDir('hako-sops-edit', ctx.env);
+  const dir = createPrivateDir('hako-sops-edit', ctx.env, { allowDisk: true, notice: ctx.notice });
   const cleanup = () => dir.remove();
   process.once('exit', cleanup);
   try {

@@ -20,7 +20,8 @@ import {
   readEnvHistory,
   type HistoryJudgement,
 } from './key-history.js';
-import { findProject, loadSecretsFile, requireEnvironment } from './project.js';
+import { findProject, loadSecretsFile, requireEnvironment, type Project } from './project.js';
+import type { SecretsFile } from '../core/formats/secrets-file.js';
 import type { ServiceContext } from './context.js';
 
 export interface TrustEntry {
@@ -40,12 +41,21 @@ export interface TrustEntry {
   anchor: { variable: string; value: string } | null;
 }
 
-export function trustStatus(ctx: ServiceContext, onlyEnv?: string): TrustEntry[] {
-  const project = findProject(ctx);
-  const file = loadSecretsFile(project);
+/**
+ * `history: false` leaves git out (history and introduced come back null): a dashboard that
+ * redraws often cannot spend git's pickaxe search of a large file per environment.
+ */
+export function trustStatus(
+  ctx: ServiceContext,
+  onlyEnv?: string,
+  opts: { history?: boolean; loaded?: { project: Project; file: SecretsFile } } = {},
+): TrustEntry[] {
+  const project = opts.loaded?.project ?? findProject(ctx);
+  const file = opts.loaded?.file ?? loadSecretsFile(project);
   if (onlyEnv !== undefined) requireEnvironment(file, assertEnvName(onlyEnv));
   const pins = readPins(project.root, ctx.env);
-  const avail = historyAvailability(project, ctx.env);
+  const avail: ReturnType<typeof historyAvailability> =
+    opts.history === false ? { ok: false, why: 'no-git' } : historyAvailability(project, ctx.env);
   const out: TrustEntry[] = [];
   for (const [env, record] of [...file.environments].sort(([a], [b]) => (a < b ? -1 : 1))) {
     if (onlyEnv !== undefined && env !== onlyEnv) continue;

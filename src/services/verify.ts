@@ -123,7 +123,7 @@ export async function verifyProject(ctx: ServiceContext, opts: VerifyOptions = {
       if (values) known.set(env, values);
     }
     // The recipients doc lists every environment, so it is compared whole.
-    const expected = expectedRecipientsDoc(file, docText);
+    const expected = expectedRecipientsDoc(project, file, docText);
     if (expected !== null && expected !== docText) {
       issue({
         level: 'error',

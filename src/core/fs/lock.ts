@@ -19,7 +19,7 @@ import { hostname } from 'node:os';
 import { basename, dirname, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HakoError } from '../errors.js';
-import { processAlive } from './process-alive.js';
+import { bootId, processAlive, processStartTime } from './process-alive.js';
 
 export type StaleReason = 'dead' | 'rebooted' | 'other-machine' | 'unreadable';
 
@@ -169,7 +169,7 @@ function staleReason(path: string, owner: Owner | null): StaleReason | null {
   if (owner.boot !== undefined && here.boot !== undefined && owner.boot !== here.boot) return 'rebooted';
   if (!processAlive(owner.pid)) return 'dead';
   if (owner.started !== undefined) {
-    const started = startTimeOf(owner.pid);
+    const started = processStartTime(owner.pid);
     if (started !== undefined && started !== owner.started) return 'dead'; // the pid was reused
   }
   return null;
@@ -181,26 +181,11 @@ let self: { boot?: string; started?: number } | undefined;
 function thisProcess(): { boot?: string; started?: number } {
   if (self) return self;
   self = {};
-  try {
-    self.boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-  } catch {
-    /* not Linux */
-  }
-  const started = startTimeOf(process.pid);
+  const boot = bootId();
+  if (boot !== undefined) self.boot = boot;
+  const started = processStartTime(process.pid);
   if (started !== undefined) self.started = started;
   return self;
-}
-
-/** Field 22 of /proc/<pid>/stat: when the process started, in clock ticks since boot. */
-function startTimeOf(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const v = Number(fields[19]);
-    return Number.isSafeInteger(v) ? v : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Removes the stale lock if it is still the one we judged; true when we removed it. */
