@@ -34,13 +34,13 @@ describe('hako ui routes', () => {
   function counting(base: Panels): Panels {
     return {
       ...base,
-      runVerify: async (ctx) => {
+      runVerify: async (ctx, form) => {
         ran.push('verify');
-        return base.runVerify(ctx).catch(() => {});
+        return base.runVerify(ctx, form).catch(() => {});
       },
-      runSync: async (ctx) => {
+      runSync: async (ctx, form) => {
         ran.push('sync');
-        return base.runSync(ctx).catch(() => {});
+        return base.runSync(ctx, form).catch(() => {});
       },
     };
   }

@@ -8,12 +8,15 @@ import { HakoError } from '../core/errors.js';
 import { html, notice, type Html } from './html.js';
 import { CSRF_FIELD } from './security.js';
 
+/** A POST's form fields (the CSRF token already checked). */
+export type Form = Record<string, string>;
+
 export interface Panels {
   verifyPage(ctx: ServiceContext, csrf: string): Promise<Html>;
-  runVerify(ctx: ServiceContext): Promise<void>;
-  historyPage(ctx: ServiceContext): Promise<Html>;
+  runVerify(ctx: ServiceContext, form: Form): Promise<void>;
+  historyPage(ctx: ServiceContext, query: { name?: string; env?: string }): Promise<Html>;
   serversPage(ctx: ServiceContext, csrf: string): Promise<Html>;
-  runSync(ctx: ServiceContext): Promise<void>;
+  runSync(ctx: ServiceContext, form: Form): Promise<void>;
 }
 
 export function csrfField(csrf: string): Html {
