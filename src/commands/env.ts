@@ -1,9 +1,9 @@
 /** hako env add | ls | rm */
 import { HakoError } from '../core/errors.js';
-import { addEnvironment, listEnvironments, removeEnvironment, type Access } from '../services/environments.js';
-import { flag, type CommandSpec } from './command.js';
+import { addEnvironment, bindSopsEnvironment, listEnvironments, removeEnvironment, type Access } from '../services/environments.js';
+import { flag, str, type CommandSpec } from './command.js';
 import { readNewPassphrase } from './input.js';
-import { jsonOption, keychainOptions, keychainRequest } from './options.js';
+import { jsonOption, keychainOptions, keychainRequest, listOf } from './options.js';
 import { json, table } from './table.js';
 
 export function accessText(a: Access): string {
@@ -24,23 +24,51 @@ export const envCommands: CommandSpec[] = [
   {
     words: ['env', 'add'],
     summary: 'create an environment with its own key',
-    usage: 'hako env add NAME [--passphrase] [--keychain [--keychain-store STORE]]',
+    usage: 'hako env add NAME [--passphrase] [--keychain [--keychain-store STORE]] | hako env add NAME --sops PATH [--age R]...',
     description:
       'A new environment gets a new key id and a key: random and saved as a key file in $HAKO_HOME, or,\n' +
       'with --passphrase, derived from a team passphrase with Argon2id (asked twice on a terminal, else\n' +
       'HAKO_PASSPHRASE_<ENV>, HAKO_PASSPHRASE, or stdin). Teammates then run `hako key import --passphrase`.\n' +
       'With --keychain the key goes to the OS keychain instead of a key file (macOS Keychain, Windows\n' +
-      'Credential Manager, the Secret Service on Linux); when no keychain is usable nothing is created.',
-    options: { passphrase: { type: 'boolean', help: 'derive the key from a team passphrase' }, ...keychainOptions },
+      'Credential Manager, the Secret Service on Linux); when no keychain is usable nothing is created.\n' +
+      'With --sops PATH the environment is bound to a SOPS file instead (docs/SOPS.md): an existing one\n' +
+      '(this machine must open its data key; its top-level keys are the secrets) or a new, empty one for\n' +
+      'the recipients of the matching .sops.yaml creation rule, or --age. Its values stay in the SOPS file.',
+    options: {
+      passphrase: { type: 'boolean', help: 'derive the key from a team passphrase' },
+      ...keychainOptions,
+      sops: { type: 'string', label: 'PATH', help: 'bind the environment to this SOPS file (inside the repository)' },
+      age: { type: 'string', multiple: true, label: 'R', help: 'with --sops, for a new file: its age recipient (repeatable)' },
+    },
     positionals: [1, 1],
     examples: [
       'hako env add staging',
       'hako env add production --passphrase',
       'HAKO_PASSPHRASE="$TEAM_PASS" hako env add ci --passphrase',
       'hako env add development --keychain',
+      'hako env add production --sops infra/secrets/prod.enc.yaml',
     ],
     async run(ctx, args) {
       const name = args.positionals[0]!;
+      const sops = str(args, 'sops');
+      if (sops !== undefined) {
+        if (flag(args, 'passphrase') || keychainRequest(args))
+          throw new HakoError(
+            'E_USAGE',
+            '--sops excludes --passphrase and --keychain',
+            'the data key of a SOPS file is wrapped in the file itself',
+          );
+        const r = await bindSopsEnvironment(ctx, name, sops, { age: listOf(args, 'age') });
+        ctx.io.stderr(
+          `hako: bound environment '${name}' to ${r.created ? 'a new SOPS file ' : ''}${r.path} (key id ${r.keyId}, ${r.names.length} secret${r.names.length === 1 ? '' : 's'})\n`,
+        );
+        if (r.other.length)
+          ctx.io.stderr(
+            `hako: left alone (not environment variable names, or nested): ${r.other.slice(0, 10).join(', ')}${r.other.length > 10 ? ', …' : ''}\n`,
+          );
+        return;
+      }
+      if (listOf(args, 'age').length) throw new HakoError('E_USAGE', '--age goes with --sops', 'hako env add NAME --sops PATH --age age1…');
       const request = keychainRequest(args);
       const passphrase = flag(args, 'passphrase') ? await readNewPassphrase(ctx, name, 'current') : undefined;
       const r = await addEnvironment(ctx, name, passphrase, request);

@@ -242,6 +242,21 @@ export const sopsCommands: CommandSpec[] = [
     async run(ctx, args) {
       const s = await svc();
       const path = args.positionals[0]!;
+      const { environmentBoundTo, rotateBoundFile } = await import('../services/recipients.js');
+      const bound = environmentBoundTo(ctx, path);
+      if (bound && flag(args, 'in-place')) {
+        // The file backs a hako environment: the new data key gets its signed chain link too.
+        if (strs(args, 'add-pgp')?.length || strs(args, 'rm-pgp')?.length)
+          throw new HakoError(
+            'E_USAGE',
+            `${path} backs environment '${bound.env}': hako rotates it for age recipients only`,
+            'drop --add-pgp/--rm-pgp',
+          );
+        const r = await rotateBoundFile(ctx, bound, { addAge: strs(args, 'add-age') ?? [], rmAge: strs(args, 'rm-age') ?? [] });
+        ctx.io.stderr(`hako: rotated ${path} (environment '${bound.env}'): key id ${r.oldKeyId} → ${r.newKeyId}, chain extended\n`);
+        return;
+      }
+      if (bound) ctx.notice(`${path} backs environment '${bound.env}': write the result with -i so its key chain follows the new data key`);
       const text = await s.sopsRotate(ctx, {
         path,
         type: str(args, 'input-type'),

@@ -10,12 +10,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { HakoError, isHakoError } from '../core/errors.js';
-import { assertEnvName, assertSecretName } from '../core/names.js';
+import { assertEnvName } from '../core/names.js';
 import { encodeDotenv, parseDotenv } from '../core/formats/dotenv.js';
 import { createPrivateDir, privateBase } from '../launcher/private-dir.js';
 import { withoutKeyMaterial } from '../core/keys/key-material.js';
 import { findProject, loadSecretsFile } from './project.js';
-import { revealEnvironment, setSecrets, valueFromBytes, type SetResult } from './secrets.js';
+import { assertNameFor, revealEnvironment, setSecrets, valueFromBytes, type SetResult } from './secrets.js';
 import type { ServiceContext } from './context.js';
 
 export interface EditContext extends ServiceContext {
@@ -43,7 +43,8 @@ export async function editEnvironment(ctx: EditContext, env: string): Promise<Ed
     );
   }
   privateBase(ctx.env, { allowDisk: ctx.allowDisk ?? false });
-  const exists = loadSecretsFile(project).environments.has(env);
+  const record = loadSecretsFile(project).environments.get(env);
+  const exists = record !== undefined;
   const before = exists ? await revealEnvironment(ctx, env, project) : new Map<string, string>();
 
   const dir = createPrivateDir('hako-edit', ctx.env, { allowDisk: ctx.allowDisk ?? false, notice: ctx.notice });
@@ -57,7 +58,7 @@ export async function editEnvironment(ctx: EditContext, env: string): Promise<Ed
       await runEditor(editor, path, ctx.env, signals);
       signals.throwIfStopped();
       try {
-        after = readEdited(path);
+        after = readEdited(path, (name) => assertNameFor(record, name));
         break;
       } catch (err) {
         if (
@@ -134,12 +135,12 @@ function header(env: string, onTmpfs: boolean): string {
   ].join('\n');
 }
 
-function readEdited(path: string): Map<string, string> {
+function readEdited(path: string, checkName: (name: string) => void): Map<string, string> {
   const text = valueFromBytes(readFileSync(path), 'the edited file');
   const out = new Map<string, string>();
   for (const entry of parseDotenv(text, 'edited file')) {
     try {
-      assertSecretName(entry.name);
+      checkName(entry.name);
     } catch (err) {
       throw new HakoError('E_INVALID_NAME', `edited file: line ${entry.line}: ${(err as HakoError).message}`, (err as HakoError).hint);
     }

@@ -20,6 +20,12 @@ import { findProject, loadSecretsFile, openEnvironment, requireEnvironment, upda
 import { pinEnvironment } from './continuity.js';
 import { updatePins } from '../core/trust/pin-store.js';
 import { keySourcesFor, nonInteractive, type ServiceContext } from './context.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../core/fs/atomic-write.js';
+import { storeForPath } from '../core/sops/store.js';
+import { dataKeyOf, sopsEncrypt } from './sops.js';
+import { bindingPathFor, newBindingRecord, openBoundWithKey, readBoundFile } from './sops-env.js';
 
 export interface NewEnvironment {
   record: EnvironmentRecord;
@@ -72,6 +78,64 @@ export async function addEnvironment(
   // of an environment removed before, is replaced).
   await pinEnvironment(ctx, project, name, made.record);
   return { keyId: made.record.keyId, keyFile: made.keyFile };
+}
+
+export interface BoundEnvironment {
+  keyId: string;
+  path: string;
+  created: boolean;
+  names: string[];
+  /** Top-level keys of the file that are not secrets (nested values, other names): left alone. */
+  other: string[];
+}
+
+/**
+ * Binds environment `name` to a SOPS file: an existing one (its data key must open here, its
+ * MAC must match) or a new, empty one made with the recipients of the matching `.sops.yaml`
+ * creation rule (or `age`). The binding records the key id of the data key and starts its
+ * key chain; this machine trusts it from now on.
+ */
+export async function bindSopsEnvironment(
+  ctx: ServiceContext,
+  name: string,
+  path: string,
+  opts: { age?: string[] } = {},
+): Promise<BoundEnvironment> {
+  assertEnvName(name);
+  const project = findProject(ctx);
+  if (loadSecretsFile(project).environments.has(name)) throw exists(name);
+  const rel = bindingPathFor(ctx, project, path, name);
+  const abs = join(project.root, rel);
+  const kind = storeForPath(rel);
+  if (kind === 'binary')
+    throw new HakoError(
+      'E_USAGE',
+      `${rel} would be a binary SOPS file, which holds one blob, not named values`,
+      'name the file .yaml, .json, .env or .ini',
+    );
+  let created = false;
+  if (!existsSync(abs)) {
+    const empty = kind === 'json' ? '{}' : kind === 'yaml' ? '{}\n' : '\n';
+    const text = await sopsEncrypt(ctx, { path: abs, input: Buffer.from(empty), age: opts.age ?? [] });
+    writeFileAtomic(abs, text, { mode: 0o644, dirMode: 0o755 });
+    created = true;
+  } else if (opts.age?.length) {
+    throw new HakoError(
+      'E_USAGE',
+      `${rel} exists: its recipients are the ones in the file`,
+      'drop --age, or add recipients later with hako recipients add',
+    );
+  }
+  const bound = readBoundFile(project, name, rel);
+  const dataKey = Buffer.from(await dataKeyOf(ctx, bound.file.metadata, rel));
+  const ob = openBoundWithKey(name, bound, dataKey);
+  const record = newBindingRecord(name, rel, dataKey);
+  await updateSecretsFile(ctx, project, (file) => {
+    if (file.environments.has(name)) throw exists(name);
+    file.environments.set(name, record);
+  });
+  await pinEnvironment(ctx, project, name, record);
+  return { keyId: record.keyId, path: rel, created, names: [...ob.values.keys()], other: ob.other };
 }
 
 function exists(name: string): HakoError {
@@ -139,7 +203,7 @@ export async function probeAccess(
 export interface EnvironmentSummary {
   name: string;
   keyId: string;
-  keyKind: 'random' | 'passphrase';
+  keyKind: 'random' | 'passphrase' | 'sops';
   secrets: number;
   recipients: number;
   access: Access;
@@ -152,7 +216,7 @@ export async function listEnvironments(ctx: ServiceContext): Promise<Environment
     out.push({
       name,
       keyId: record.keyId,
-      keyKind: record.passphrase ? 'passphrase' : 'random',
+      keyKind: record.sops ? 'sops' : record.passphrase ? 'passphrase' : 'random',
       secrets: record.secrets.size,
       recipients: record.recipients.size,
       access: await probeAccess(ctx, file, name),

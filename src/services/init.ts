@@ -35,7 +35,11 @@ export interface InitResult {
   wrote: string[];
 }
 
-export async function initProject(ctx: ServiceContext, opts: { env?: string; passphrase?: string } = {}): Promise<InitResult> {
+/** With `environment: false` no first environment is made (hako init --sops binds one instead). */
+export async function initProject(
+  ctx: ServiceContext,
+  opts: { env?: string; passphrase?: string; environment?: boolean } = {},
+): Promise<InitResult> {
   const root = findGitRoot(ctx.cwd);
   if (!root)
     throw new HakoError(
@@ -62,7 +66,7 @@ export async function initProject(ctx: ServiceContext, opts: { env?: string; pas
     wrote.push('.hako/.gitignore');
   }
   const result: InitResult = { root, file, created, wrote };
-  if (environments === 0) {
+  if (environments === 0 && opts.environment !== false) {
     const made = await addEnvironment({ ...ctx, cwd: root }, env, opts.passphrase);
     result.environment = { name: env, keyId: made.keyId, keyFile: made.keyFile, passphrase: opts.passphrase !== undefined };
   } else if (opts.passphrase !== undefined) {

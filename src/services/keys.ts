@@ -21,11 +21,20 @@ import { homeLabel, KEY_FILE_HOME, keychainHome, keychainOfKey, storeKeyInKeycha
 import { assertWritable, findProject, loadSecretsFile, openEnvironment, requireEnvironment, type Project } from './project.js';
 import { rekeyEnvironment, type NextKey } from './rekey.js';
 import type { ServiceContext } from './context.js';
+import { updateBinding } from './recipients.js';
+import { changeBoundKeys } from './sops-env.js';
 
 export async function exportKey(ctx: ServiceContext, env: string): Promise<string> {
   assertEnvName(env);
   const project = findProject(ctx);
   const file = loadSecretsFile(project);
+  const record = requireEnvironment(file, env);
+  if (record.sops)
+    throw new HakoError(
+      'E_USAGE',
+      `environment '${env}' is bound to the SOPS file ${record.sops.path}, whose data key is wrapped in the file for each recipient`,
+      `give someone access with hako recipients add age1… --env ${env} instead`,
+    );
   const opened = await openEnvironment(ctx, project, file, env);
   return encodeKeyBundle({ env, keyId: opened.cipher.keyId, key: opened.key });
 }
@@ -142,7 +151,7 @@ export async function importPassphrase(
 }
 
 export interface KeyListing {
-  environments: { env: string; keyId: string; keyKind: 'random' | 'passphrase'; keyFile: string; access: Access }[];
+  environments: { env: string; keyId: string; keyKind: 'random' | 'passphrase' | 'sops'; keyFile: string; access: Access }[];
   /** Key files in $HAKO_HOME this project does not use (other projects, rotated keys). */
   otherKeyFiles: number;
   keysDir: string;
@@ -157,8 +166,8 @@ export async function listKeys(ctx: ServiceContext): Promise<KeyListing> {
     environments.push({
       env,
       keyId: record.keyId,
-      keyKind: record.passphrase ? 'passphrase' : 'random',
-      keyFile: keyFilePath(record.keyId, ctx.env),
+      keyKind: record.sops ? 'sops' : record.passphrase ? 'passphrase' : 'random',
+      keyFile: record.sops ? record.sops.path : keyFilePath(record.keyId, ctx.env),
       access: await probeAccess(ctx, file, env),
     });
   }
@@ -178,7 +187,7 @@ export interface Rotation {
   newKeyId: string;
   secrets: number;
   recipients: number;
-  keyKind: 'random' | 'passphrase';
+  keyKind: 'random' | 'passphrase' | 'sops';
   /** Where the new key was saved: its key file, or "keychain (<backend>)". */
   savedTo: string;
 }
@@ -217,7 +226,26 @@ export async function rotateKey(ctx: ServiceContext, env: string, opts: RotateOp
   }
   const old = await openEnvironment(ctx, project, file, env);
   assertWritable(env, old);
-
+  if (before.sops) {
+    if (passphrase !== undefined || request)
+      throw new HakoError(
+        'E_USAGE',
+        `environment '${env}' is bound to a SOPS file: its new data key is wrapped for the file's recipients`,
+        'drop --passphrase and --keychain',
+      );
+    const r = await changeBoundKeys(ctx, project, env, { key: old.key, keyId: old.cipher.keyId }, before, { rotate: true }, (apply) =>
+      updateBinding(ctx, project, env, apply),
+    );
+    return {
+      env,
+      oldKeyId: r.oldKeyId,
+      newKeyId: r.newKeyId,
+      secrets: r.names.length,
+      recipients: r.recipients.length,
+      keyKind: 'sops',
+      savedTo: before.sops.path,
+    };
+  }
   const home = request
     ? await keychainHome(ctx, request)
     : old.kind === 'keychain'

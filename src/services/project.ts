@@ -24,6 +24,7 @@ import type { KeyTarget } from '../core/keys/key-source.js';
 import { keySourcesFor, type ServiceContext } from './context.js';
 import { checkContinuity, type TrustDecision } from './continuity.js';
 import { explicitKeysFor } from './explicit-keys.js';
+import { fillBoundNames, openSopsEnvironment } from './sops-env.js';
 
 export interface Project {
   /** The folder holding `.hako/` (its real path). */
@@ -126,8 +127,11 @@ export function readSecretsText(project: Project): string {
   return text;
 }
 
+/** The parsed file; SOPS-bound environments get their secret names (read from their files, nothing opened). */
 export function loadSecretsFile(project: Project): SecretsFile {
-  return parseSecretsFile(readSecretsText(project), displayPath(project));
+  const file = parseSecretsFile(readSecretsText(project), displayPath(project));
+  fillBoundNames(project, file);
+  return file;
 }
 
 /** How messages name the file: relative to the project root, the same on every machine. */
@@ -173,13 +177,7 @@ export async function openEnvironment(
   env: string,
 ): Promise<OpenEnvironmentResult> {
   const record = requireEnvironment(file, env);
-  if (record.sops) {
-    throw new HakoError(
-      'E_USAGE',
-      `environment '${env}' is bound to a SOPS file (${record.sops.path}), which this command cannot open yet`,
-      'use hako sops with that file',
-    );
-  }
+  if (record.sops) return openSopsEnvironment(ctx, project, env, record);
   const explicit = explicitKeysFor(ctx, env, record);
   const opened = await resolveKey(keyTarget(env, record), keySourcesFor(ctx));
   const trust = await checkContinuity(

@@ -10,7 +10,7 @@
  * write; secrets.json is written under its lock, then recipients.md under its own.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { HakoError, isHakoError } from '../core/errors.js';
 import { assertEnvName } from '../core/names.js';
 import { newEnvironmentKey, newKeyId } from '../core/crypto/random.js';
@@ -43,6 +43,8 @@ import {
 } from './project.js';
 import { genesisLink } from '../core/trust/key-chain.js';
 import type { ServiceContext } from './context.js';
+import { pinEnvironment } from './continuity.js';
+import { bindingPathFor, boundRecipientsOf, changeBoundKeys } from './sops-env.js';
 
 export interface RecipientLabels {
   name?: string;
@@ -63,6 +65,7 @@ export async function addRecipient(ctx: ServiceContext, env: string, text: strin
   const role = checkLabel(labels.role, 'role', 64);
   const project = findProject(ctx);
   const file = loadSecretsFile(project);
+  if (requireEnvironment(file, env).sops) return addBoundRecipient(ctx, project, file, env, spec.canonical, spec.kind, name, role);
   if (entriesByRecipient(requireEnvironment(file, env).recipients).has(spec.canonical)) throw alreadyThere(env, spec.canonical);
   readDocMeta(project); // a damaged recipients.md stops us before anything is written
   const opened = await openOrExplain(ctx, file, env, 'adding a recipient');
@@ -109,6 +112,7 @@ export async function removeRecipient(ctx: ServiceContext, env: string, text: st
   const project = findProject(ctx);
   const file = loadSecretsFile(project);
   const record = requireEnvironment(file, env);
+  if (record.sops) return removeBoundRecipient(ctx, project, file, env, text);
   const stored = findStored(record, text);
   if (stored === null) {
     throw new HakoError(
@@ -175,7 +179,7 @@ export function listRecipients(ctx: ServiceContext, env?: string): RecipientList
   const project = findProject(ctx);
   const file = loadSecretsFile(project);
   if (env !== undefined) requireEnvironment(file, assertEnvName(env));
-  const rows = recipientRows(file, readDocMeta(project));
+  const rows = recipientRows(project, file, readDocMeta(project));
   return rows
     .filter((r) => env === undefined || r.environments.includes(env))
     .map((r) => {
@@ -212,10 +216,10 @@ function readDocMeta(project: Project): Map<string, RecipientMeta> {
 }
 
 /** One row per recipient (by canonical spelling) of any environment, sorted. */
-function recipientRows(file: SecretsFile, meta: Map<string, RecipientMeta>): RecipientRow[] {
+function recipientRows(project: Project, file: SecretsFile, meta: Map<string, RecipientMeta>): RecipientRow[] {
   const rows = new Map<string, RecipientRow>();
   for (const [env, record] of file.environments) {
-    for (const r of record.recipients.keys()) {
+    for (const r of record.sops ? boundRecipientsOf(project, env, record) : record.recipients.keys()) {
       const c = canonicalRecipient(r) ?? r;
       let row = rows.get(c);
       if (!row) {
@@ -239,7 +243,8 @@ async function syncRecipientsDoc(ctx: ServiceContext, project: Project, updates:
   await withFileLock(
     path,
     () => {
-      const rows = recipientRows(loadSecretsFile(project), readDocMeta(project));
+      const file = loadSecretsFile(project);
+      const rows = recipientRows(project, file, readDocMeta(project));
       for (const row of rows) {
         const u = updates.get(row.recipient);
         if (!u) continue;
@@ -247,15 +252,167 @@ async function syncRecipientsDoc(ctx: ServiceContext, project: Project, updates:
         if (u.role !== undefined) row.role = u.role;
         if (u.added !== undefined && row.added === '') row.added = u.added;
       }
-      const exists = existsSync(path);
-      if (rows.length === 0 && !exists) return;
-      const text = encodeRecipientsDoc(rows);
-      if (exists && readFileSync(path, 'utf8') === text) return;
-      writeFileAtomic(path, text, { mode: 0o644 });
+      writeDoc(path, rows);
+      // A SOPS file's folder gets its own recipients.md, for the environments bound to files there.
+      const byDir = new Map<string, Set<string>>();
+      for (const [env, record] of file.environments) {
+        if (!record.sops) continue;
+        const dir = dirname(join(project.root, record.sops.path));
+        if (!byDir.has(dir)) byDir.set(dir, new Set());
+        byDir.get(dir)!.add(env);
+      }
+      for (const [dir, envs] of byDir) {
+        const here = rows
+          .map((r) => ({ ...r, environments: r.environments.filter((e) => envs.has(e)) }))
+          .filter((r) => r.environments.length > 0);
+        writeDoc(join(dir, 'recipients.md'), here);
+      }
     },
     { onStaleLock: (info) => ctx.notice(staleLockNotice(info)) },
   );
   return path;
+}
+
+/** Rewrites `.hako/recipients.md` and the ones beside SOPS files from the current recipients. */
+export async function refreshRecipientsDocs(ctx: ServiceContext, project: Project): Promise<void> {
+  await syncRecipientsDoc(ctx, project, new Map());
+}
+
+function writeDoc(path: string, rows: RecipientRow[]): void {
+  const exists = existsSync(path);
+  if (rows.length === 0 && !exists) return;
+  const text = encodeRecipientsDoc(rows);
+  if (exists && readFileSync(path, 'utf8') === text) return;
+  writeFileAtomic(path, text, { mode: 0o644 });
+}
+
+// ---------------------------------------------------------------- SOPS-bound environments
+
+/** Writes a change of a SOPS binding (a rotation's new key id and chain link) and trusts it here. */
+export async function updateBinding(
+  ctx: ServiceContext,
+  project: Project,
+  env: string,
+  apply: (r: EnvironmentRecord) => void,
+): Promise<void> {
+  await updateSecretsFile(ctx, project, (f) => apply(requireEnvironment(f, env)));
+  const record = loadSecretsFile(project).environments.get(env);
+  if (record) await pinEnvironment(ctx, project, env, record);
+}
+
+/**
+ * The hako environment bound to the SOPS file at `path` (as given on a command line), or null
+ * when there is no project or no binding for it.
+ */
+export function environmentBoundTo(ctx: ServiceContext, path: string): { project: Project; env: string } | null {
+  let project: Project;
+  try {
+    project = findProject(ctx);
+  } catch {
+    return null;
+  }
+  let rel: string;
+  try {
+    rel = bindingPathFor(ctx, project, path, 'file');
+  } catch {
+    return null;
+  }
+  for (const [env, record] of loadSecretsFile(project).environments) if (record.sops?.path === rel) return { project, env };
+  return null;
+}
+
+/** `hako sops rotate -i` on a bound file: a new data key with its chain link (and recipient changes). */
+export async function rotateBoundFile(
+  ctx: ServiceContext,
+  at: { project: Project; env: string },
+  change: { addAge?: string[]; rmAge?: string[] },
+): Promise<{ oldKeyId: string; newKeyId: string; names: string[] }> {
+  const file = loadSecretsFile(at.project);
+  const record = requireEnvironment(file, at.env);
+  const old = await openOrExplain(ctx, file, at.env, 'rotating the data key');
+  assertWritable(at.env, old);
+  const r = await changeBoundKeys(
+    ctx,
+    at.project,
+    at.env,
+    { key: old.key, keyId: old.cipher.keyId },
+    record,
+    { ...change, rotate: true },
+    (apply) => updateBinding(ctx, at.project, at.env, apply),
+  );
+  await syncRecipientsDoc(ctx, at.project, new Map());
+  return { oldKeyId: r.oldKeyId, newKeyId: r.newKeyId, names: r.names };
+}
+
+async function addBoundRecipient(
+  ctx: ServiceContext,
+  project: Project,
+  file: SecretsFile,
+  env: string,
+  recipient: string,
+  kind: RecipientKind,
+  name: string | undefined,
+  role: string | undefined,
+): Promise<AddedRecipient> {
+  const record = requireEnvironment(file, env);
+  readDocMeta(project);
+  const opened = await openOrExplain(ctx, file, env, 'adding a recipient');
+  assertWritable(env, opened);
+  await changeBoundKeys(
+    ctx,
+    project,
+    env,
+    { key: opened.key, keyId: opened.cipher.keyId },
+    record,
+    { addAge: [recipient], rotate: false },
+    (apply) => updateBinding(ctx, project, env, apply),
+  );
+  const update: Partial<RecipientMeta> = { added: today(ctx.env) };
+  if (name !== undefined) update.name = name;
+  if (role !== undefined) update.role = role;
+  const doc = await syncRecipientsDoc(ctx, project, new Map([[recipient, update]]));
+  return { env, recipient, kind, doc };
+}
+
+async function removeBoundRecipient(
+  ctx: ServiceContext,
+  project: Project,
+  file: SecretsFile,
+  env: string,
+  text: string,
+): Promise<RemovedRecipient> {
+  const record = requireEnvironment(file, env);
+  const want = canonicalRecipient(text) ?? text.trim();
+  if (!boundRecipientsOf(project, env, record).includes(want)) {
+    throw new HakoError(
+      'E_NO_RECIPIENT',
+      `that recipient has no access to environment '${env}'`,
+      `list who has: hako recipients ls --env ${env}`,
+    );
+  }
+  readDocMeta(project);
+  const old = await openOrExplain(ctx, file, env, 'removing a recipient');
+  assertWritable(env, old);
+  const r = await changeBoundKeys(
+    ctx,
+    project,
+    env,
+    { key: old.key, keyId: old.cipher.keyId },
+    record,
+    { rmAge: [want], rotate: true },
+    (apply) => updateBinding(ctx, project, env, apply),
+  );
+  const doc = await syncRecipientsDoc(ctx, project, new Map());
+  return {
+    env,
+    recipient: want,
+    oldKeyId: r.oldKeyId,
+    newKeyId: r.newKeyId,
+    names: r.names,
+    remaining: r.recipients.length,
+    keyFile: null,
+    doc,
+  };
 }
 
 // ---------------------------------------------------------------- helpers

@@ -4,7 +4,12 @@
  * writing the same value again leaves the file byte-identical and git shows nothing.
  */
 import { HakoError } from '../core/errors.js';
-import { assertEnvName, assertSecretName } from '../core/names.js';
+import { assertEnvName, assertSecretName, SECRET_NAME } from '../core/names.js';
+import { displayName } from '../core/display.js';
+import { SOPS_SECRET_NAME } from '../core/sops/binding.js';
+import { newMap } from '../core/sops/tree.js';
+import { setValue, unsetValue } from './sops.js';
+import { retag, updateBoundFile } from './sops-env.js';
 import { EnvironmentCipher } from '../core/crypto/environment-cipher.js';
 import type { EnvironmentRecord, SecretsFile } from '../core/formats/secrets-file.js';
 import { addDays, isEmptyMeta, isIsoDate, isPeriod, metaText, periodDays, type SecretMeta } from '../core/formats/secret-meta.js';
@@ -136,11 +141,13 @@ export async function setSecrets(
 ): Promise<SetResult> {
   assertEnvName(env);
   checkMetaChange(metaChange);
+  const loaded = loadSecretsFile(project);
+  if (loaded.environments.get(env)?.sops) return setBoundSecrets(ctx, project, loaded, env, values, remove, metaChange);
   for (const [name, value] of values) {
     assertSecretName(name);
     assertStorable(value, name);
   }
-  let opened = await openEnvironment(ctx, project, loadSecretsFile(project), env);
+  let opened = await openEnvironment(ctx, project, loaded, env);
   const todayIs = today(ctx.env);
   const { result, written } = await updateSecretsFile(ctx, project, async (file) => {
     const record = requireEnvironment(file, env); // removed meanwhile: refused
@@ -189,14 +196,106 @@ function sameValue(cipher: EnvironmentCipher, name: string, token: string, meta:
 
 export async function getSecret(ctx: ServiceContext, env: string, name: string): Promise<string> {
   assertEnvName(env);
-  assertSecretName(name);
   const project = findProject(ctx);
   const file = loadSecretsFile(project);
   const record = requireEnvironment(file, env);
-  const token = record.secrets.get(name);
-  if (token === undefined) throw noSecret(env, name, record);
+  assertNameFor(record, name);
+  if (!record.secrets.has(name)) throw noSecret(env, name, record);
   const { cipher } = await openEnvironment(ctx, project, file, env);
+  const token = record.secrets.get(name); // a SOPS-bound environment's values are sealed when it opens
+  if (token === undefined) throw noSecret(env, name, record);
   return cipher.open(name, token, metaText(record.meta.get(name)));
+}
+
+/**
+ * Secret names are upper case, except in a SOPS-bound environment, whose names are its
+ * file's keys: any environment variable name.
+ */
+export function assertNameFor(record: EnvironmentRecord | undefined, name: string): string {
+  if (!record?.sops) return assertSecretName(name);
+  if (!SOPS_SECRET_NAME.test(name)) {
+    throw new HakoError(
+      'E_INVALID_NAME',
+      `invalid secret name ${displayName(name)} for a SOPS-bound environment`,
+      'names in a SOPS-bound environment are the file\'s top-level keys that are environment variable names: letters, digits and "_", not starting with a digit',
+    );
+  }
+  return name;
+}
+
+/**
+ * setSecrets for a SOPS-bound environment: the values go to the SOPS file through the codec
+ * (unchanged values keep their ciphertext; `mac` and `lastmodified` are made again); the
+ * metadata (expires, rotate_every) stays in the binding, tagged under the data key.
+ */
+async function setBoundSecrets(
+  ctx: ServiceContext,
+  project: Project,
+  file: SecretsFile,
+  env: string,
+  values: ReadonlyMap<string, string>,
+  remove: readonly string[],
+  metaChange: MetaChange,
+): Promise<SetResult> {
+  const record = requireEnvironment(file, env);
+  const wantsMeta = metaChange.expires !== undefined || metaChange.rotateEvery !== undefined;
+  for (const [name, value] of values) {
+    assertNameFor(record, name);
+    if (wantsMeta || record.meta.has(name)) assertSecretName(name); // the binding keeps metadata only for upper-case names
+    assertStorable(value, name);
+  }
+  for (const name of remove) assertNameFor(record, name);
+  const opened = await openEnvironment(ctx, project, file, env);
+  assertWritable(env, opened);
+  const rel = record.sops!.path;
+  const out: SetResult = { env, changed: [], unchanged: [], removed: [] };
+  const valueChanged = new Set<string>();
+  await updateBoundFile(ctx, project, env, rel, opened.key, (ob) => {
+    let doc = ob.opened.docs[0] ?? newMap();
+    let touched = false;
+    for (const [name, value] of values) {
+      if (ob.other.includes(name))
+        throw new HakoError(
+          'E_USAGE',
+          `the key ${name} in ${rel} holds a nested value or null, which hako leaves alone`,
+          `change it with hako sops set ${rel} '["${name}"]' JSON`,
+        );
+      if (ob.values.get(name) === value) continue;
+      doc = setValue(doc, [name], value);
+      valueChanged.add(name);
+      touched = true;
+    }
+    for (const name of remove) {
+      if (!ob.values.has(name)) continue;
+      doc = unsetValue(doc, [name]) ?? doc;
+      out.removed.push(name);
+      touched = true;
+    }
+    return { docs: touched ? [doc, ...ob.opened.docs.slice(1)] : null, result: null };
+  });
+  const todayIs = today(ctx.env);
+  const metaUpdates = new Map<string, SecretMeta | undefined>();
+  for (const name of values.keys()) {
+    const oldMeta = record.meta.get(name);
+    const meta = nextMeta(oldMeta, metaChange, valueChanged.has(name), todayIs);
+    if (!sameMeta(oldMeta, meta)) metaUpdates.set(name, meta);
+    if (valueChanged.has(name) || metaUpdates.has(name)) out.changed.push(name);
+    else out.unchanged.push(name);
+  }
+  for (const name of out.removed) if (record.meta.has(name)) metaUpdates.set(name, undefined);
+  if (metaUpdates.size) {
+    await updateSecretsFile(ctx, project, (f) => {
+      const r = requireEnvironment(f, env);
+      if (r.keyId !== opened.cipher.keyId || !r.sops)
+        throw new HakoError('E_KEY_CHANGED', `environment '${env}' changed meanwhile`, 'run the command again');
+      for (const [name, meta] of metaUpdates) {
+        if (meta) r.meta.set(name, meta);
+        else r.meta.delete(name);
+      }
+      retag(env, r, opened.key);
+    });
+  }
+  return out;
 }
 
 function noSecret(env: string, name: string, record: EnvironmentRecord): HakoError {
@@ -256,13 +355,35 @@ function inNameOrder(m: ReadonlyMap<string, string>): Iterable<[string, string]>
 }
 
 export async function removeSecret(ctx: ServiceContext, name: string, scope: { env: string } | { allEnvs: true }): Promise<string[]> {
-  assertSecretName(name);
   const project = findProject(ctx);
+  const loaded = loadSecretsFile(project);
+  const bound: string[] = [];
+  if ('env' in scope) {
+    const record = requireEnvironment(loaded, scope.env);
+    assertNameFor(record, name);
+    if (record.sops) {
+      if (!record.secrets.has(name)) throw noSecret(scope.env, name, record);
+      await setBoundSecrets(ctx, project, loaded, scope.env, new Map(), [name], {});
+      return [scope.env];
+    }
+  } else {
+    if (!SOPS_SECRET_NAME.test(name)) assertSecretName(name);
+    for (const [env, record] of loaded.environments) {
+      if (!record.sops || !record.secrets.has(name)) continue;
+      await setBoundSecrets(ctx, project, loaded, env, new Map(), [name], {});
+      bound.push(env);
+    }
+    if (!SECRET_NAME.test(name)) {
+      if (!bound.length) throw new HakoError('E_NO_SECRET', `no secret ${name} in any environment`, 'list names with hako ls');
+      return bound.sort();
+    }
+  }
   const { result } = await updateSecretsFile(ctx, project, (file) => {
     const envs = 'env' in scope ? [scope.env] : [...file.environments.keys()];
-    const removedFrom: string[] = [];
+    const removedFrom: string[] = [...bound];
     for (const env of envs) {
       const record = 'env' in scope ? requireEnvironment(file, env) : file.environments.get(env)!;
+      if (record.sops) continue;
       if (record.secrets.delete(name)) {
         record.meta.delete(name);
         removedFrom.push(env);

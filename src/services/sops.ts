@@ -394,7 +394,7 @@ function ruleFor(ctx: ServiceContext, cfg: LoadedConfig | null, path: string, fi
   return rule;
 }
 
-async function wrapFor(ctx: ServiceContext, r: Recipient, payload: Uint8Array): Promise<MasterKey> {
+export async function wrapFor(ctx: ServiceContext, r: Recipient, payload: Uint8Array): Promise<MasterKey> {
   if (r.kind === 'age') {
     const spec = parseRecipient(r.id);
     return ageWrap(r.id.trim(), await ageRecipientFor(spec), payload);
