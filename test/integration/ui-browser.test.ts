@@ -181,6 +181,11 @@ describe('hako ui in Chromium', { skip: skipUnless('chromium') }, () => {
       await page.keyboard.press('Tab');
       const outline = await page.evaluate('getComputedStyle(document.activeElement).outlineStyle');
       assert.notEqual(outline, 'none');
+      // Sign out is a form post of the dashboard's own: accepted, and the session is gone.
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      assert.equal(await page.locator('h1').innerText(), 'Signed out');
+      const res = await page.goto(new URL('/secrets', ui2.url).href);
+      assert.equal(res?.status(), 401);
     } finally {
       await page.context().close();
       const exited = new Promise((r) => ui2.child.once('exit', r));
