@@ -36,7 +36,7 @@ const BASH_CASES: [string, string[]][] = [
   ['hako --env pro', ['production']],
   ['hako --env production g', ['get']],
   ['hako run --via ', ['env', 'fd3', 'files']],
-  ['hako export --format ', ['dotenv', 'json', 'shell']],
+  ['hako export --format ', ['dotenv', 'json', 'k8s-secret', 'shell']],
   ['hako typegen -l ', ['go', 'ts']],
   ['hako completion ', ['--help', 'bash', 'fish', 'zsh']],
   ['hako completion b', ['bash']],

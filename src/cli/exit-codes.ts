@@ -79,6 +79,7 @@ export const EXIT_CODES: Readonly<Record<Exclude<ErrorCode, SopsErrorCode>, Exit
   E_LOCKOUT: EXIT.locked,
   E_PLATFORM: EXIT.failure,
   E_AGENT: EXIT.failure,
+  E_SSH: EXIT.failure,
   E_PROTOCOL: EXIT.usage,
   E_KEY_CHANGE: EXIT.integrity,
   E_ROLL: EXIT.failure,

@@ -19,6 +19,7 @@ import { pushCommands } from '../commands/push.js';
 import { mirrorCommands } from '../commands/mirror.js';
 import { sopsCommands } from '../commands/sops.js';
 import { agentCommands } from '../commands/agent.js';
+import { serverCommands } from '../commands/servers.js';
 import { uiCommands } from '../commands/ui.js';
 import { doctorCommands } from '../commands/doctor.js';
 import { completionCommands } from '../commands/completion.js';
@@ -44,6 +45,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...typegenCommands,
   ...sopsCommands,
   ...agentCommands,
+  ...serverCommands,
   ...uiCommands,
   ...doctorCommands,
   ...completionCommands,

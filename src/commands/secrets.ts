@@ -7,6 +7,7 @@ import { flag, str, type CommandSpec } from './command.js';
 import { readValue } from './input.js';
 import { accessText, accessVia } from './env.js';
 import { json, table } from './table.js';
+import { runSync } from './servers.js';
 
 export const secretCommands: CommandSpec[] = [
   {
@@ -24,12 +25,14 @@ export const secretCommands: CommandSpec[] = [
       'from-file': { type: 'string', label: 'PATH', help: 'read the value from a file (exact bytes)', path: true },
       empty: { type: 'boolean', help: 'store an empty value (nothing is read)' },
       json: { type: 'boolean', help: 'print what changed as JSON' },
+      sync: { type: 'boolean', help: 'then push the environment to its servers (hako sync); the exit code counts failed servers' },
     },
     positionals: [1, 1],
     examples: [
       'hako set DATABASE_URL                      # asks for the value',
       'printf %s "$TOKEN" | hako set API_TOKEN --env production',
       'hako set TLS_KEY --from-file ./server.key --env staging',
+      'printf %s "$URL" | hako set DATABASE_URL --env production --sync',
     ],
     async run(ctx, args) {
       const name = args.positionals[0]!;
@@ -48,11 +51,12 @@ export const secretCommands: CommandSpec[] = [
       if (processControlKind(name)) {
         ctx.notice(`note: ${name} changes what a process does; hako run delivers it only with --allow ${name} (or --via fd3)`);
       }
-      if (flag(args, 'json')) ctx.io.stdout(json({ env, name, changed: r.changed.length > 0 }));
+      if (flag(args, 'json') && !flag(args, 'sync')) ctx.io.stdout(json({ env, name, changed: r.changed.length > 0 }));
       else
         ctx.io.stderr(
           r.changed.length ? `hako: set ${name} in '${env}'\n` : `hako: ${name} in '${env}' already has this value; nothing changed\n`,
         );
+      if (flag(args, 'sync')) return runSync(ctx, env, { dryRun: false, json: flag(args, 'json') });
     },
   },
   {

@@ -55,6 +55,7 @@ export type ErrorCode =
   | 'E_PROTOCOL' // an agent request or reply that does not follow the protocol
   | 'E_KEY_CHANGE' // a received environment whose key the pinned chain does not accept
   | 'E_ROLL' // a rolling restart failed and was undone
+  | 'E_SSH' // ssh could not reach a server, or the server showed another host key than the pinned one
   | 'E_INTERNAL'; // a bug: should never happen
 
 export class HakoError extends Error {
