@@ -10,7 +10,7 @@ import { createUiApp } from '../src/ui/app.js';
 import { makePanels, type Panels } from '../src/ui/panels.js';
 import { CSRF_FIELD, SESSION_COOKIE } from '../src/ui/security.js';
 import { assertNothingSecret, matrixFromLs, matrixOf, presenceOnly, uiProject, type UiProject } from './ui-helpers.js';
-import { git } from './helpers.js';
+import { git, Project } from './helpers.js';
 
 const PORT = 47123;
 const HOST = `127.0.0.1:${PORT}`;
@@ -241,5 +241,31 @@ describe('hako ui routes', () => {
 
     assert.equal((await call({ path: '/static/hako.css' })).status, 200, 'the stylesheet needs no session');
     assert.equal((await call({ path: '/nope', cookie })).status, 404);
+  });
+
+  test('a SOPS-bound environment: marked SOPS with its file, its recipients read from the file, its names in the matrix', async () => {
+    const sp = new Project();
+    try {
+      const recipient = sp.ok(['keygen']).stdout.trim();
+      sp.ok(['env', 'add', 'staging', '--sops', 'secrets/staging.enc.yaml', '--age', recipient]);
+      sp.ok(['set', 'API_TOKEN', '--env', 'staging'], { input: 'sops-held-value-5521\n' });
+      const sapp = createUiApp({ ctx: { cwd: sp.dir, env: sp.env, notice: () => {} }, token: TOKEN, port: () => PORT });
+      const login = await sapp.request(`/login?token=${TOKEN}`, { headers: { host: HOST } });
+      const cookie = new RegExp(`${SESSION_COOKIE}=([^;]+)`).exec(login.headers.get('set-cookie') ?? '')![1]!;
+      const get = async (path: string) =>
+        (await sapp.request(path, { headers: { host: HOST, cookie: `${SESSION_COOKIE}=${cookie}` } })).text();
+      const secrets = await get('/secrets');
+      assert.match(
+        secrets,
+        /id="env-staging">[\s\S]*?SOPS[\s\S]*?opens here: SOPS file secrets\/staging\.enc\.yaml[\s\S]*?secrets\/staging\.enc\.yaml[\s\S]*?recipients-staging">1</,
+      );
+      assert.deepEqual(presenceOnly(matrixOf(secrets)), matrixFromLs(sp));
+      const recipients = await get('/recipients');
+      assert.ok(recipients.includes(recipient.slice(0, 28)), 'the recipient from the SOPS file');
+      assert.match(recipients, /SOPS-bound: recipients read from secrets\/staging\.enc\.yaml/);
+      for (const body of [secrets, recipients]) assert.ok(!body.includes('sops-held-value-5521'), 'no value');
+    } finally {
+      sp.cleanup();
+    }
   });
 });
