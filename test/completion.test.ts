@@ -34,7 +34,7 @@ const BASH_CASES: [string, string[]][] = [
   ['hako get -n --env production NAME --j', ['--json']],
   ['hako get NAME --env ', ['development', 'production', 'staging']],
   ['hako --env pro', ['production']],
-  ['hako --env production g', ['get']],
+  ['hako --env production ge', ['get']],
   ['hako run --via ', ['env', 'fd3', 'files']],
   ['hako export --format ', ['dotenv', 'json', 'k8s-secret', 'shell']],
   ['hako typegen -l ', ['go', 'ts']],

@@ -19,6 +19,7 @@ import { pushCommands } from '../commands/push.js';
 import { mirrorCommands } from '../commands/mirror.js';
 import { sopsCommands } from '../commands/sops.js';
 import { agentCommands } from '../commands/agent.js';
+import { gitCommands } from '../commands/git.js';
 import { serverCommands } from '../commands/servers.js';
 import { uiCommands } from '../commands/ui.js';
 import { doctorCommands } from '../commands/doctor.js';
@@ -41,6 +42,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...keychainCommands,
   ...recipientCommands,
   ...trustCommands,
+  ...gitCommands,
   ...identityCommands,
   ...typegenCommands,
   ...sopsCommands,
