@@ -219,14 +219,29 @@ describe('hako ui routes', () => {
     assert.match(again.text, /recipients-staging[\s\S]*CI box[\s\S]*not committed yet/);
   });
 
-  test('Servers shows servers.json and a real failed sync; Verify and History say what this build lacks', async () => {
+  test('Verify runs on a POST and shows its findings; History lists commits; Servers shows servers.json and a real failed sync', async () => {
     freshApp();
     const { cookie, csrf } = await login();
-    for (const path of ['/verify', '/history']) {
-      const res = await call({ path, cookie });
-      assert.equal(res.status, 200, path);
-      assert.match(res.text, /Not available in this build/, `${path}: said plainly, no made-up data`);
-    }
+    const before = await call({ path: '/verify', cookie });
+    assert.match(before.text, /Not run yet/);
+    assert.match(before.text, /<button class="primary" type="submit">Verify now<\/button>/);
+    const ran = await call({ path: '/verify', form: { [CSRF_FIELD]: csrf }, cookie });
+    assert.equal(ran.status, 303);
+    assert.equal(ran.headers.get('location'), '/verify');
+    const shown = await call({ path: '/verify', cookie });
+    assert.match(shown.text, /id="verify-result"/);
+    assert.match(shown.text, /verification failed/, 'a required name is missing and a value expired');
+    assert.match(shown.text, /<code>required<\/code>[\s\S]*?SENTRY_DSN/);
+    assert.match(shown.text, /<code>expired<\/code>[\s\S]*?STRIPE_KEY/);
+    assert.match(shown.text, /every value opens/);
+
+    const history = await call({ path: '/history', cookie });
+    assert.equal(history.status, 200);
+    assert.match(history.text, /<table id="history">/);
+    assert.match(history.text, /recipient added/);
+    assert.match(history.text, /<code>DATABASE_URL<\/code>/);
+    const only = await call({ path: '/history?name=API_TOKEN', cookie });
+    assert.doesNotMatch(only.text, /<code>DATABASE_URL<\/code>/);
 
     const servers = await call({ path: '/servers', cookie });
     assert.match(servers.text, /<table id="servers">[\s\S]*web-1[\s\S]*deploy@127\.0\.0\.1:1[\s\S]*never synced from here/);
