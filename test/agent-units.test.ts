@@ -4,10 +4,12 @@
  * continuity, the protocol's checks, line framing, and the roll logic and queue.
  */
 import { strict as assert } from 'node:assert';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { AgentStore } from '../src/agent/store.js';
+import { reapLeftovers } from '../src/agent/reaper.js';
+import { createPrivateDir } from '../src/launcher/private-dir.js';
 import { readDeviceKey } from '../src/agent/device-key.js';
 import { readServerIdentity } from '../src/agent/server-identity.js';
 import { openReceivedEntry } from '../src/agent/receive.js';
@@ -39,6 +41,31 @@ describe('agent store', () => {
     const again = await (await import('../src/agent/setup.js')).initAgentDir(agent.dir);
     assert.equal(again.recipient, agent.recipient);
     assert.equal(again.created, false);
+  });
+
+  test("a dead instance: the reaper removes its --via files folder, and leaves a folder not named like hako's", async (t) => {
+    if (!existsSync('/dev/shm')) return t.skip('needs /dev/shm');
+    const key = readDeviceKey(join(agent.dir, 'device.key'));
+    const store = await AgentStore.open(join(tempDir('hako-store-'), 'a.db'), key, { create: true, keep: 3 });
+    const base = mkdtempSync('/dev/shm/hako-reap-test-');
+    t.after(() => rmSync(base, { recursive: true, force: true }));
+    try {
+      const files = createPrivateDir('hako-run', { XDG_RUNTIME_DIR: base }, { allowDisk: true });
+      files.writeFile('API_TOKEN', 'tok-reaped-value');
+      const foreign = join(base, 'not-hako');
+      mkdirSync(foreign);
+      writeFileSync(join(foreign, 'keep'), 'x');
+      const dead = { app: 'web', slot: 0, version: 1, pgid: 999_999, startTime: '1', port: 1, startedAt: 0 };
+      store.addInstance({ ...dead, pid: 999_998, filesDir: files.path });
+      store.addInstance({ ...dead, pid: 999_997, filesDir: foreign });
+      const report = await reapLeftovers(store, 10);
+      assert.equal(report.gone, 2);
+      assert.equal(existsSync(files.path), false, "the dead instance's plaintext folder is gone");
+      assert.equal(readFileSync(join(foreign, 'keep'), 'utf8'), 'x', "a folder not named like hako's stays");
+      assert.deepEqual(store.instances(), []);
+    } finally {
+      store.close();
+    }
   });
 
   test('values are sealed, bound to env/version/name, kept N versions, restored after a failed roll', async () => {

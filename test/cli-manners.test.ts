@@ -35,7 +35,7 @@ test('an unknown subcommand says so and suggests the nearest one', () => {
 
 test('an unknown command suggests the nearest one, or points at --help', () => {
   refused(runHako(['exprot']), 2, /unknown command 'exprot'/, /did you mean `hako export`\?/);
-  refused(runHako(['stat']), 2, /unknown command 'stat'/, /did you mean `hako set`\?/);
+  refused(runHako(['sett']), 2, /unknown command 'sett'/, /did you mean `hako set`\?/);
   refused(runHako(['frobnicate']), 2, /unknown command 'frobnicate'/, /hako --help/);
   refused(runHako(['help', 'exprot']), 2, /unknown command 'exprot'/);
   // A pasted value in the command's place is described, never echoed.

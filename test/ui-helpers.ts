@@ -3,13 +3,16 @@
  * labelled recipient; every form in which a value or a key could leak into a page; and a
  * reader of the Secrets matrix as the page shows it.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { git, Project } from './helpers.js';
 import { setSecrets } from '../src/services/secrets.js';
 import type { ServiceContext } from '../src/services/context.js';
 
 export const TODAY = '2026-11-30';
+
+/** A well-formed ed25519 host key that no server here has. */
+const UNUSED_HOST_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl';
 
 /** Values with some shape, so a scan would see them in any page. */
 export const VALUES: Record<string, Record<string, string>> = {
@@ -54,6 +57,26 @@ export async function uiProject(): Promise<UiProject> {
     .split('\n')
     .find((l) => l.startsWith('AGE-SECRET-KEY-'))!;
   project.ok(['recipients', 'add', recipient, '--env', 'production', '--name', 'Ravi <script>alert(1)</script>', '--role', 'engineer']);
+  // A server (as `hako servers add` records one) that nothing listens for: a real sync to it fails.
+  writeFileSync(
+    join(project.dir, '.hako', 'servers.json'),
+    JSON.stringify(
+      {
+        servers: {
+          'web-1': {
+            apps: ['web'],
+            environments: ['production'],
+            host_keys: [UNUSED_HOST_KEY],
+            recipient,
+            target: 'deploy@127.0.0.1:1',
+          },
+        },
+        version: 1,
+      },
+      null,
+      2,
+    ) + '\n',
+  );
   git(project.dir, 'add', '-A');
   git(project.dir, 'commit', '-qm', 'secrets and a recipient');
   const values = Object.values(VALUES).flatMap((v) => Object.values(v));

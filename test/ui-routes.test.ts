@@ -34,13 +34,13 @@ describe('hako ui routes', () => {
   function counting(base: Panels): Panels {
     return {
       ...base,
-      runVerify: async (ctx) => {
+      runVerify: async (ctx, form) => {
         ran.push('verify');
-        return base.runVerify(ctx).catch(() => {});
+        return base.runVerify(ctx, form).catch(() => {});
       },
-      runSync: async (ctx) => {
+      runSync: async (ctx, form) => {
         ran.push('sync');
-        return base.runSync(ctx).catch(() => {});
+        return base.runSync(ctx, form).catch(() => {});
       },
     };
   }
@@ -219,14 +219,26 @@ describe('hako ui routes', () => {
     assert.match(again.text, /recipients-staging[\s\S]*CI box[\s\S]*not committed yet/);
   });
 
-  test('Verify, History and Servers say plainly what this build does not have', async () => {
+  test('Servers shows servers.json and a real failed sync; Verify and History say what this build lacks', async () => {
     freshApp();
-    const { cookie } = await login();
-    for (const path of ['/verify', '/history', '/servers']) {
+    const { cookie, csrf } = await login();
+    for (const path of ['/verify', '/history']) {
       const res = await call({ path, cookie });
       assert.equal(res.status, 200, path);
-      assert.match(res.text, /aria-current="page"/);
+      assert.match(res.text, /Not available in this build/, `${path}: said plainly, no made-up data`);
     }
+
+    const servers = await call({ path: '/servers', cookie });
+    assert.match(servers.text, /<table id="servers">[\s\S]*web-1[\s\S]*deploy@127\.0\.0\.1:1[\s\S]*never synced from here/);
+    assert.match(servers.text, /Sync production<\/button>/);
+    const sync = await call({ path: '/servers/sync', form: { [CSRF_FIELD]: csrf, env: 'production' }, cookie });
+    assert.equal(sync.status, 303);
+    const after = await call({ path: '/servers', cookie });
+    assert.match(after.text, /id="sync-result"[\s\S]*1 server failed/);
+    assert.match(after.text, /production: <span class="badge bad">/, 'the last state recorded for the server');
+    assert.equal((await call({ path: '/servers/sync', form: { [CSRF_FIELD]: csrf, env: '../x' }, cookie })).status, 303);
+    assert.match((await call({ path: '/servers', cookie })).text, /id="sync-result"[\s\S]*It did not run[\s\S]*environment name/);
+
     assert.equal((await call({ path: '/static/hako.css' })).status, 200, 'the stylesheet needs no session');
     assert.equal((await call({ path: '/nope', cookie })).status, 404);
   });

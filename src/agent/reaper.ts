@@ -11,8 +11,7 @@
  *   not ours (Linux never reuses a pid while a group of that id exists, so our group is gone);
  * - the leader is gone but members of its group remain (children the app started) → ours.
  */
-import { chmodSync, closeSync, fstatSync, openSync, readdirSync, rmdirSync, unlinkSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { removePrivateDir } from '../launcher/private-dir.js';
 import { stopGroup } from './instance.js';
 import { groupMembers, procStat } from './process-info.js';
 import type { AgentStore, InstanceRow } from './store.js';
@@ -43,45 +42,9 @@ export async function reapLeftovers(store: AgentStore, graceMs: number): Promise
       } else {
         report.gone++;
       }
-      if (row.filesDir) removeFilesDir(row.filesDir);
+      if (row.filesDir) removePrivateDir(row.filesDir);
       store.removeInstance(row.pid);
     }),
   );
   return report;
-}
-
-/** Removes a `--via files` folder a dead instance left: overwrite each file, unlink, rmdir. */
-function removeFilesDir(path: string): void {
-  if (!/\/hako-run-[A-Za-z0-9]{6}$/.test(path)) return; // only what the launcher's private dirs look like
-  let names: string[] = [];
-  try {
-    names = readdirSync(path);
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    const file = join(path, name);
-    try {
-      chmodSync(file, 0o600);
-      const fd = openSync(file, 'r+');
-      try {
-        const size = fstatSync(fd).size;
-        if (size > 0) writeSync(fd, Buffer.alloc(size), 0, size, 0);
-      } finally {
-        closeSync(fd);
-      }
-    } catch {
-      /* unlink anyway */
-    }
-    try {
-      unlinkSync(file);
-    } catch {
-      /* gone */
-    }
-  }
-  try {
-    rmdirSync(path);
-  } catch {
-    /* not empty or gone */
-  }
 }

@@ -19,6 +19,8 @@ import { pushCommands } from '../commands/push.js';
 import { mirrorCommands } from '../commands/mirror.js';
 import { sopsCommands } from '../commands/sops.js';
 import { agentCommands } from '../commands/agent.js';
+import { gitCommands } from '../commands/git.js';
+import { serverCommands } from '../commands/servers.js';
 import { uiCommands } from '../commands/ui.js';
 import { doctorCommands } from '../commands/doctor.js';
 import { completionCommands } from '../commands/completion.js';
@@ -40,10 +42,12 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...keychainCommands,
   ...recipientCommands,
   ...trustCommands,
+  ...gitCommands,
   ...identityCommands,
   ...typegenCommands,
   ...sopsCommands,
   ...agentCommands,
+  ...serverCommands,
   ...uiCommands,
   ...doctorCommands,
   ...completionCommands,

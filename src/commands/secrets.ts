@@ -2,34 +2,56 @@
 import { envOption } from './options.js';
 import { HakoError } from '../core/errors.js';
 import { processControlKind } from '../core/process-control-names.js';
-import { defaultEnv, getSecret, listSecrets, removeSecret, setSecrets } from '../services/secrets.js';
-import { flag, str, type CommandSpec } from './command.js';
+import { defaultEnv, getSecret, listSecrets, removeSecret, setSecrets, type MetaChange } from '../services/secrets.js';
+import { flag, str, type CommandSpec, type ParsedArgs } from './command.js';
 import { readValue } from './input.js';
 import { accessText, accessVia } from './env.js';
 import { json, table } from './table.js';
+import { runSync } from './servers.js';
+
+/** --expires / --rotate-every as a metadata change: absent keeps, "none" removes. */
+function metaChangeOf(args: ParsedArgs): MetaChange {
+  const change: MetaChange = {};
+  const expires = str(args, 'expires');
+  const every = str(args, 'rotate-every');
+  if (expires !== undefined) change.expires = expires === 'none' ? null : expires;
+  if (every !== undefined) change.rotateEvery = every === 'none' ? null : every;
+  return change;
+}
 
 export const secretCommands: CommandSpec[] = [
   {
     words: ['set'],
     summary: 'set a secret (value from a hidden prompt, stdin or a file; never from argv)',
-    usage: 'hako set NAME [--env E] [--from-file PATH | --empty]',
+    usage: 'hako set NAME [--env E] [--from-file PATH | --empty] [--expires DATE|none] [--rotate-every Nd|none] [--keep-value]',
     description:
       'On a terminal the value is asked without echo (a multi-line paste is kept whole, or refused\n' +
       'where the terminal does not mark pastes); otherwise all of stdin is read and one trailing\n' +
       'newline is stripped. An empty answer or empty stdin is refused: --empty stores an empty value.\n' +
       'Setting the same value again leaves the file unchanged. The environment must exist (hako init\n' +
-      'makes the first one; hako env add NAME makes more).',
+      'makes the first one; hako env add NAME makes more).\n' +
+      'Expiry: --expires sets the day after which the secret counts as expired (hako verify fails);\n' +
+      '--rotate-every moves the expiry that many days past today each time the value changes. Both\n' +
+      'are authenticated with the value, so editing them in the file by hand makes it fail to open.\n' +
+      '"none" removes one; --keep-value changes only the expiry, keeping the stored value.',
     options: {
       env: envOption,
       'from-file': { type: 'string', label: 'PATH', help: 'read the value from a file (exact bytes)', path: true },
       empty: { type: 'boolean', help: 'store an empty value (nothing is read)' },
+      expires: { type: 'string', label: 'DATE', help: 'expiry day, YYYY-MM-DD (UTC), or "none" to remove it' },
+      'rotate-every': { type: 'string', label: 'Nd', help: 'rotation period in days, e.g. 90d, or "none" to remove it' },
+      'keep-value': { type: 'boolean', help: 'keep the stored value; change only --expires / --rotate-every' },
       json: { type: 'boolean', help: 'print what changed as JSON' },
+      sync: { type: 'boolean', help: 'then push the environment to its servers (hako sync); the exit code counts failed servers' },
     },
     positionals: [1, 1],
     examples: [
       'hako set DATABASE_URL                      # asks for the value',
       'printf %s "$TOKEN" | hako set API_TOKEN --env production',
       'hako set TLS_KEY --from-file ./server.key --env staging',
+      'hako set STRIPE_KEY --env production --rotate-every 90d',
+      'hako set STRIPE_KEY --env production --keep-value --expires 2027-03-01',
+      'printf %s "$URL" | hako set DATABASE_URL --env production --sync',
     ],
     async run(ctx, args) {
       const name = args.positionals[0]!;
@@ -41,18 +63,34 @@ export const secretCommands: CommandSpec[] = [
         );
       }
       const env = defaultEnv(ctx, str(args, 'env'));
-      if (flag(args, 'empty') && str(args, 'from-file') !== undefined)
-        throw new HakoError('E_USAGE', '--empty and --from-file exclude each other', 'give one of them');
-      const value = flag(args, 'empty') ? '' : await readValue(ctx, name, str(args, 'from-file'));
-      const r = await setSecrets(ctx, env, new Map([[name, value]]));
+      const metaChange = metaChangeOf(args);
+      const keep = flag(args, 'keep-value');
+      if (keep && metaChange.expires === undefined && metaChange.rotateEvery === undefined) {
+        throw new HakoError(
+          'E_USAGE',
+          '--keep-value changes only the expiry: give --expires or --rotate-every',
+          'e.g. hako set NAME --keep-value --expires 2027-03-01',
+        );
+      }
+      const sources = [keep, flag(args, 'empty'), str(args, 'from-file') !== undefined].filter(Boolean).length;
+      if (sources > 1) throw new HakoError('E_USAGE', '--keep-value, --empty and --from-file exclude each other', 'give one of them');
+      const value = keep ? await getSecret(ctx, env, name) : flag(args, 'empty') ? '' : await readValue(ctx, name, str(args, 'from-file'));
+      const r = await setSecrets(ctx, env, new Map([[name, value]]), [], undefined, metaChange);
       if (processControlKind(name)) {
         ctx.notice(`note: ${name} changes what a process does; hako run delivers it only with --allow ${name} (or --via fd3)`);
       }
-      if (flag(args, 'json')) ctx.io.stdout(json({ env, name, changed: r.changed.length > 0 }));
+      if (flag(args, 'json') && !flag(args, 'sync')) ctx.io.stdout(json({ env, name, changed: r.changed.length > 0 }));
+      else if (keep)
+        ctx.io.stderr(
+          r.changed.length
+            ? `hako: updated the expiry of ${name} in '${env}'\n`
+            : `hako: ${name} in '${env}' already has this expiry; nothing changed\n`,
+        );
       else
         ctx.io.stderr(
           r.changed.length ? `hako: set ${name} in '${env}'\n` : `hako: ${name} in '${env}' already has this value; nothing changed\n`,
         );
+      if (flag(args, 'sync')) return runSync(ctx, env, { dryRun: false, json: flag(args, 'json') });
     },
   },
   {
@@ -115,7 +153,18 @@ export const secretCommands: CommandSpec[] = [
               via: accessVia(e.access),
               source: e.access.opens === false ? null : e.access.label,
             })),
-            secrets: l.names.map((n) => ({ name: n.name, environments: n.present, declared: n.declared, required: n.required })),
+            secrets: l.names.map((n) => ({
+              name: n.name,
+              environments: n.present,
+              expiry: Object.fromEntries(
+                Object.entries(n.expiry).map(([env, e]) => [
+                  env,
+                  { expires: e.expires ?? null, rotate_every: e.rotateEvery ?? null, state: e.status.state, days: e.status.days },
+                ]),
+              ),
+              declared: n.declared,
+              required: n.required,
+            })),
           }),
         );
         return;
@@ -131,8 +180,25 @@ export const secretCommands: CommandSpec[] = [
         return;
       }
       const cols = l.environments.map((e) => e.name);
-      const rows = l.names.map((n) => [n.name, ...cols.map((c) => (n.present[c] ? 'set' : n.required ? 'MISSING (required)' : 'missing'))]);
+      const cell = (n: (typeof l.names)[number], c: string): string => {
+        if (!n.present[c]) return n.required ? 'MISSING (required)' : 'missing';
+        const e = n.expiry[c];
+        if (!e || e.status.days === null) return 'set';
+        if (e.status.state === 'expired') return `EXPIRED ${e.expires}`;
+        if (e.status.state === 'soon') return `set, expires in ${e.status.days}d`;
+        return 'set';
+      };
+      const rows = l.names.map((n) => [n.name, ...cols.map((c) => cell(n, c))]);
       ctx.io.stdout(table([['NAME', ...cols], ...rows]));
+      const soon = l.names.flatMap((n) =>
+        Object.entries(n.expiry)
+          .filter(([, e]) => e.status.state === 'expired' || e.status.state === 'soon')
+          .map(([env, e]) => `${n.name} (${env}) ${e.status.state === 'expired' ? 'expired' : 'expires'} ${e.expires}`),
+      );
+      if (soon.length) {
+        ctx.io.stderr(`hako: expiring soon or expired: ${soon.join(', ')}\n`);
+        ctx.io.stderr('hako: hint: set a new value with hako set NAME --env E (hako verify fails on an expired secret)\n');
+      }
     },
   },
 ];

@@ -1,5 +1,8 @@
 /** hako import | export | edit */
-import { allowedNames, allowOption, envOption } from './options.js';
+import { resolve } from 'node:path';
+import { allowedNames, allowOption, envOption, listOf } from './options.js';
+import { writeFileAtomic } from '../core/fs/atomic-write.js';
+import { exportK8sSecret } from '../services/k8s-export.js';
 import { HakoError } from '../core/errors.js';
 import { defaultEnv } from '../services/secrets.js';
 import { exportEnvironment, importFile, type ExportFormat } from '../services/transfer.js';
@@ -44,26 +47,66 @@ export const transferCommands: CommandSpec[] = [
   {
     words: ['export'],
     summary: 'print every value of an environment as dotenv, shell or JSON',
-    usage: 'hako export [--env E] [--format dotenv|shell|json] [--allow NAME]...',
+    usage:
+      'hako export [--env E] [--format dotenv|shell|json|k8s-secret] [--allow NAME]... [--age R]... [--name N] [--namespace NS] [--output FILE]',
     description:
       "`--format shell` prints `export NAME='value'` lines that are safe to eval (e.g. in .envrc).\n" +
       'Shell and dotenv output refuse names that change what a process does (PATH, NODE_OPTIONS, LD_*,\n' +
-      '…; see docs/LAUNCHER.md) unless each is allowed with --allow NAME. Nothing is printed on any failure.',
+      '…; see docs/LAUNCHER.md) unless each is allowed with --allow NAME. Nothing is printed on any failure.\n' +
+      '`--format k8s-secret` writes a Kubernetes Secret manifest as a SOPS file (only `data` encrypted,\n' +
+      'encrypted_regex ^(data|stringData)$) to the --age recipients (or a matching .sops.yaml rule), for\n' +
+      "Flux's kustomize-controller to decrypt in the cluster (docs/DEPLOY.md).",
     options: {
       env: envOption,
-      format: { type: 'string', label: 'F', help: 'dotenv (default), shell or json', choices: ['dotenv', 'shell', 'json'] },
+      format: {
+        type: 'string',
+        label: 'F',
+        help: 'dotenv (default), shell, json or k8s-secret',
+        choices: ['dotenv', 'shell', 'json', 'k8s-secret'],
+      },
       allow: allowOption,
+      age: {
+        type: 'string',
+        multiple: true,
+        label: 'R',
+        help: 'k8s-secret: an age recipient to encrypt to (repeatable; e.g. the cluster key)',
+      },
+      name: { type: 'string', label: 'N', help: 'k8s-secret: metadata.name (default ENV-secrets)' },
+      namespace: { type: 'string', label: 'NS', help: 'k8s-secret: metadata.namespace' },
+      output: { type: 'string', short: 'o', label: 'FILE', help: 'k8s-secret: write to FILE instead of stdout', path: true },
     },
     examples: [
       'hako export --env staging > .env.staging',
       'eval "$(hako export --format shell)"   # in .envrc (hako init --direnv writes one)',
       'hako export --format json | jq keys',
       'hako export --format shell --allow NODE_OPTIONS',
+      'hako export --env production --format k8s-secret --age age1… --name web --namespace prod -o deploy/web.secret.yaml',
     ],
     async run(ctx, args) {
+      if (str(args, 'format') === 'k8s-secret') {
+        const output = str(args, 'output');
+        const name = str(args, 'name');
+        const namespace = str(args, 'namespace');
+        const text = await exportK8sSecret(ctx, {
+          env: defaultEnv(ctx, str(args, 'env')),
+          age: listOf(args, 'age'),
+          allow: allowedNames(args),
+          ...(name !== undefined ? { name } : {}),
+          ...(namespace !== undefined ? { namespace } : {}),
+          ...(output !== undefined ? { path: output } : {}),
+        });
+        if (output === undefined) ctx.io.stdout(text);
+        else {
+          writeFileAtomic(resolve(ctx.cwd, output), text, { mode: 0o644 });
+          ctx.io.stderr(`hako: wrote ${output} (SOPS-encrypted Secret; commit it for Flux)\n`);
+        }
+        return;
+      }
+      for (const o of ['age', 'name', 'namespace', 'output'])
+        if (args.values[o] !== undefined) throw new HakoError('E_USAGE', `--${o} is for --format k8s-secret`, 'leave it out');
       const format = (str(args, 'format') ?? 'dotenv') as ExportFormat;
       if (!['dotenv', 'shell', 'json'].includes(format))
-        throw new HakoError('E_USAGE', `unknown export format '${format}'`, 'use dotenv, shell or json');
+        throw new HakoError('E_USAGE', `unknown export format '${format}'`, 'use dotenv, shell, json or k8s-secret');
       if (ctx.io.stdoutIsTTY) ctx.notice('warning: printing secret values to the terminal');
       ctx.io.stdout(await exportEnvironment(ctx, defaultEnv(ctx, str(args, 'env')), format, allowedNames(args)));
     },

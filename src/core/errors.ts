@@ -44,6 +44,7 @@ export type ErrorCode =
   | 'E_KEYCHAIN' // the OS keychain was asked for (or holds a key) and cannot be used
   | 'E_LOCKOUT' // a sealed package refuses passwords for a while after failed ones
   | 'E_PLATFORM' // a platform's CLI (gh, wrangler) refused or failed
+  | 'E_CONFLICT' // .hako/secrets.json holds unresolved merge conflicts, or a merge needs keys it cannot find
   | 'E_NOT_IN_MEMORY' // plaintext files would go to disk, and disk was not allowed
   // `hako sops …` only: these carry sops's own exit codes (src/cli/exit-codes.ts SOPS_EXIT)
   | 'E_SOPS_MAC' // MAC mismatch, or the MAC cannot be decrypted
@@ -55,6 +56,7 @@ export type ErrorCode =
   | 'E_PROTOCOL' // an agent request or reply that does not follow the protocol
   | 'E_KEY_CHANGE' // a received environment whose key the pinned chain does not accept
   | 'E_ROLL' // a rolling restart failed and was undone
+  | 'E_SSH' // ssh could not reach a server, or the server showed another host key than the pinned one
   | 'E_INTERNAL'; // a bug: should never happen
 
 export class HakoError extends Error {

@@ -32,7 +32,7 @@ import {
   chmodSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { HakoError } from '../core/errors.js';
 import { processStartTime, sameProcessAlive } from '../core/fs/process-alive.js';
 
@@ -179,6 +179,15 @@ export function sweepLeftovers(base: string): number {
     swept++;
   }
   return swept;
+}
+
+/**
+ * Removes a private folder made by createPrivateDir (for one whose maker cannot: the agent's
+ * reaper after an instance died): each file overwritten, then the folder. A path not named
+ * like one of ours is left alone.
+ */
+export function removePrivateDir(path: string): void {
+  if (OWN_DIR.test(basename(path))) removeScrubbed(path);
 }
 
 /** Overwrites every regular file in `path` with zeros, then removes the folder. */

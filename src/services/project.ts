@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { HakoError } from '../core/errors.js';
 import { didYouMean } from '../core/suggest.js';
 import { assertNoConflictMarkers } from '../core/formats/conflict-markers.js';
+import { conflictError, HAKO_CONFLICT } from '../core/formats/secrets-conflict.js';
 import {
   encodeSecretsFile,
   parseSecretsFile,
@@ -123,6 +124,8 @@ export function readSecretsText(project: Project): string {
       'check the file exists and is readable',
     );
   }
+  // hako's merge driver labels its markers by environment and name: list those; git's own say less.
+  if (HAKO_CONFLICT.test(text)) throw conflictError(text, displayPath(project));
   assertNoConflictMarkers(text, displayPath(project));
   return text;
 }

@@ -215,6 +215,25 @@ function readDocMeta(project: Project): Map<string, RecipientMeta> {
   return parseRecipientsDoc(text);
 }
 
+/**
+ * What `.hako/recipients.md` should hold for `file`, keeping the labels of `currentDoc`
+ * (its text, or null when there is none); null when no file is needed (no recipients, no doc).
+ * A doc that does not parse is compared as if it had no labels.
+ */
+export function expectedRecipientsDoc(project: Project, file: SecretsFile, currentDoc: string | null): string | null {
+  let meta = new Map<string, RecipientMeta>();
+  if (currentDoc !== null) {
+    try {
+      meta = parseRecipientsDoc(currentDoc);
+    } catch {
+      meta = new Map();
+    }
+  }
+  const rows = recipientRows(project, file, meta);
+  if (rows.length === 0 && currentDoc === null) return null;
+  return encodeRecipientsDoc(rows);
+}
+
 /** One row per recipient (by canonical spelling) of any environment, sorted. */
 function recipientRows(project: Project, file: SecretsFile, meta: Map<string, RecipientMeta>): RecipientRow[] {
   const rows = new Map<string, RecipientRow>();

@@ -401,7 +401,30 @@ export async function removeSecret(ctx: ServiceContext, name: string, scope: { e
 
 export interface SecretListing {
   environments: { name: string; keyId: string; access: Access }[];
-  names: { name: string; present: Record<string, boolean>; declared: boolean; required: boolean }[];
+  names: {
+    name: string;
+    present: Record<string, boolean>;
+    /** Per environment where the secret has metadata: its expiry and rotation period, and where it stands today. */
+    expiry: Record<string, SecretMeta & { status: ExpiryStatus }>;
+    declared: boolean;
+    required: boolean;
+  }[];
+}
+
+/** Days before its expiry at which a secret counts as expiring soon. */
+export const EXPIRES_SOON_DAYS = 30;
+
+export interface ExpiryStatus {
+  state: 'expired' | 'soon' | 'ok' | 'none';
+  /** Days from today to the expiry day (negative once past); null without an expiry. */
+  days: number | null;
+}
+
+/** Where a secret with `meta` stands on `todayIs` (YYYY-MM-DD): expired after its expiry day. */
+export function expiryStatus(meta: SecretMeta | undefined, todayIs: string): ExpiryStatus {
+  if (!meta?.expires) return { state: 'none', days: null };
+  const days = Math.round((Date.parse(`${meta.expires}T00:00:00Z`) - Date.parse(`${todayIs}T00:00:00Z`)) / 86_400_000);
+  return { state: days < 0 ? 'expired' : days <= EXPIRES_SOON_DAYS ? 'soon' : 'ok', days };
 }
 
 /** Names × environments; never a value. `envs` limits the columns; `loaded` saves reading the file again. */
@@ -424,11 +447,18 @@ export async function listSecrets(
       access: await probeAccess(ctx, file, env, project),
     });
   }
+  const todayIs = today(ctx.env);
   for (const name of [...names].sort()) {
     const present: Record<string, boolean> = {};
-    for (const env of columns) present[env] = requireEnvironment(file, env).secrets.has(name);
+    const expiry: SecretListing['names'][number]['expiry'] = {};
+    for (const env of columns) {
+      const record = requireEnvironment(file, env);
+      present[env] = record.secrets.has(name);
+      const meta = record.meta.get(name);
+      if (meta && present[env]) expiry[env] = { ...meta, status: expiryStatus(meta, todayIs) };
+    }
     const decl = file.schema.get(name);
-    listing.names.push({ name, present, declared: decl !== undefined, required: decl?.required ?? false });
+    listing.names.push({ name, present, expiry, declared: decl !== undefined, required: decl?.required ?? false });
   }
   return listing;
 }

@@ -27,7 +27,7 @@ export interface UiOptions {
   panels?: Panels;
 }
 
-type Env = { Variables: { session: Session } };
+type Env = { Variables: { session: Session; form: Record<string, string> } };
 
 export function createUiApp(opts: UiOptions): Hono<Env> {
   const gate = new Gate(opts.token);
@@ -72,6 +72,9 @@ export function createUiApp(opts: UiOptions): Hono<Env> {
       const type = c.req.header('content-type') ?? '';
       const body =
         type.startsWith('application/x-www-form-urlencoded') || type.startsWith('multipart/form-data') ? await c.req.parseBody() : {};
+      const form: Record<string, string> = {};
+      for (const [k, v] of Object.entries(body)) if (typeof v === 'string') form[k] = v;
+      c.set('form', form);
       const csrf = body[CSRF_FIELD];
       if (!sameSecret(typeof csrf === 'string' ? csrf : undefined, session.csrf)) {
         return refuse(c, 403, 'the form had no valid CSRF token; reload the page and try again');
@@ -110,15 +113,19 @@ export function createUiApp(opts: UiOptions): Hono<Env> {
 
   app.get('/verify', (c) => render(c, 'Verify', '/verify', async () => p.verifyPage(opts.ctx, c.get('session').csrf)));
   app.post('/verify', async (c) => {
-    await p.runVerify(opts.ctx);
+    await p.runVerify(opts.ctx, c.get('form'));
     return c.redirect('/verify', 303);
   });
 
-  app.get('/history', (c) => render(c, 'History', '/history', async () => p.historyPage(opts.ctx)));
+  app.get('/history', (c) => {
+    const name = (c.req.query('name') ?? '').trim().slice(0, 128);
+    const env = (c.req.query('env') ?? '').trim().slice(0, 63);
+    return render(c, 'History', '/history', async () => p.historyPage(opts.ctx, { ...(name ? { name } : {}), ...(env ? { env } : {}) }));
+  });
 
   app.get('/servers', (c) => render(c, 'Servers', '/servers', async () => p.serversPage(opts.ctx, c.get('session').csrf)));
   app.post('/servers/sync', async (c) => {
-    await p.runSync(opts.ctx);
+    await p.runSync(opts.ctx, c.get('form'));
     return c.redirect('/servers', 303);
   });
 

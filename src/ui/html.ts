@@ -61,7 +61,7 @@ export function page(f: PageFrame): string {
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="referrer" content="no-referrer" />
+        <meta name="referrer" content="same-origin" />
         <title>${f.title} · hako</title>
         <link rel="stylesheet" href="/static/hako.css" />
       </head>

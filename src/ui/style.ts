@@ -30,7 +30,7 @@ code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.92
 .badge.off{color:var(--off);background:var(--off-bg);border-color:var(--line)}
 .badge.info{color:var(--info);background:var(--info-bg);border-color:var(--info)}
 .summary{display:flex;flex-wrap:wrap;gap:.5em;margin:.2em 0 1em;padding:0;list-style:none}
-.tablewrap{overflow:auto;max-height:75vh;border:1px solid var(--line);border-radius:8px;background:var(--card)}
+.tablewrap{margin:0 0 1em;overflow:auto;max-height:75vh;border:1px solid var(--line);border-radius:8px;background:var(--card)}
 table{border-collapse:collapse;width:100%}
 th,td{padding:.35em .7em;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
 thead th{position:sticky;top:0;background:var(--card);z-index:1;box-shadow:0 1px 0 var(--line)}

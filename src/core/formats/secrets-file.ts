@@ -15,6 +15,7 @@ import { displayName, displayText } from '../display.js';
 import { ENV_NAME, KEY_ID, SECRET_NAME } from '../names.js';
 import { isWellFormedToken, tokenVersion } from '../crypto/environment-cipher.js';
 import { parseChainLink } from './chain-link.js';
+import { conflictError, hasConflictMarkers } from './secrets-conflict.js';
 import { isIsoDate, isPeriod, type SecretMeta } from './secret-meta.js';
 import { decodeBase64Strict } from '../crypto/base64.js';
 import { KDF_LIMITS, validKdfParams, type KdfParams } from '../crypto/argon2id.js';
@@ -77,6 +78,7 @@ const RECIPIENT = /^[\x21-\x7e][\x20-\x7e]{0,4095}$/;
 // ---------------------------------------------------------------- parse
 
 export function parseSecretsFile(text: string, where = SECRETS_FILE_NAME): SecretsFile {
+  if (hasConflictMarkers(text)) throw conflictError(text, where);
   let fast: JsonValue | undefined;
   try {
     fast = JSON.parse(text) as JsonValue;

@@ -42,11 +42,27 @@ export interface GitResult {
   stderr: string;
 }
 
-export function runGit(cwd: string, args: readonly string[], env: NodeJS.ProcessEnv, input?: string | Buffer): GitResult {
+export interface GitOptions {
+  /**
+   * An index file to read instead of the repository's own: what git gives a pre-commit hook
+   * (GIT_INDEX_FILE) for `git commit -a` or `git commit PATH`. It names a file, runs nothing.
+   */
+  indexFile?: string;
+}
+
+export function runGit(
+  cwd: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  input?: string | Buffer,
+  opts: GitOptions = {},
+): GitResult {
   const configArgs = SAFE_CONFIG.flatMap((c) => ['-c', c]);
+  const childEnv = gitEnvironment(env);
+  if (opts.indexFile) childEnv['GIT_INDEX_FILE'] = opts.indexFile;
   const r = spawnSync('git', ['--no-pager', ...configArgs, ...args], {
     cwd,
-    env: gitEnvironment(env),
+    env: childEnv,
     input,
     maxBuffer: 1024 * 1024 * 1024,
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -65,9 +81,9 @@ export function gitText(cwd: string, args: readonly string[], env: NodeJS.Proces
  * Reads many objects in one process (`git cat-file --batch`): `specs` are object names such
  * as "<commit>:.hako/secrets.json". Missing ones come back as null.
  */
-export function readObjects(cwd: string, specs: readonly string[], env: NodeJS.ProcessEnv): (Buffer | null)[] {
+export function readObjects(cwd: string, specs: readonly string[], env: NodeJS.ProcessEnv, opts: GitOptions = {}): (Buffer | null)[] {
   if (specs.length === 0) return [];
-  const r = runGit(cwd, ['cat-file', '--batch'], env, specs.join('\n') + '\n');
+  const r = runGit(cwd, ['cat-file', '--batch'], env, specs.join('\n') + '\n', opts);
   if (!r.ok) return specs.map(() => null);
   const out: (Buffer | null)[] = [];
   let at = 0;
