@@ -10,7 +10,7 @@ import { createUiApp } from '../src/ui/app.js';
 import { makePanels, type Panels } from '../src/ui/panels.js';
 import { CSRF_FIELD, SESSION_COOKIE } from '../src/ui/security.js';
 import { assertNothingSecret, matrixFromLs, matrixOf, presenceOnly, uiProject, type UiProject } from './ui-helpers.js';
-import { git } from './helpers.js';
+import { git, Project } from './helpers.js';
 
 const PORT = 47123;
 const HOST = `127.0.0.1:${PORT}`;
@@ -219,14 +219,29 @@ describe('hako ui routes', () => {
     assert.match(again.text, /recipients-staging[\s\S]*CI box[\s\S]*not committed yet/);
   });
 
-  test('Servers shows servers.json and a real failed sync; Verify and History say what this build lacks', async () => {
+  test('Verify runs on a POST and shows its findings; History lists commits; Servers shows servers.json and a real failed sync', async () => {
     freshApp();
     const { cookie, csrf } = await login();
-    for (const path of ['/verify', '/history']) {
-      const res = await call({ path, cookie });
-      assert.equal(res.status, 200, path);
-      assert.match(res.text, /Not available in this build/, `${path}: said plainly, no made-up data`);
-    }
+    const before = await call({ path: '/verify', cookie });
+    assert.match(before.text, /Not run yet/);
+    assert.match(before.text, /<button class="primary" type="submit">Verify now<\/button>/);
+    const ran = await call({ path: '/verify', form: { [CSRF_FIELD]: csrf }, cookie });
+    assert.equal(ran.status, 303);
+    assert.equal(ran.headers.get('location'), '/verify');
+    const shown = await call({ path: '/verify', cookie });
+    assert.match(shown.text, /id="verify-result"/);
+    assert.match(shown.text, /verification failed/, 'a required name is missing and a value expired');
+    assert.match(shown.text, /<code>required<\/code>[\s\S]*?SENTRY_DSN/);
+    assert.match(shown.text, /<code>expired<\/code>[\s\S]*?STRIPE_KEY/);
+    assert.match(shown.text, /every value opens/);
+
+    const history = await call({ path: '/history', cookie });
+    assert.equal(history.status, 200);
+    assert.match(history.text, /<table id="history">/);
+    assert.match(history.text, /recipient added/);
+    assert.match(history.text, /<code>DATABASE_URL<\/code>/);
+    const only = await call({ path: '/history?name=API_TOKEN', cookie });
+    assert.doesNotMatch(only.text, /<code>DATABASE_URL<\/code>/);
 
     const servers = await call({ path: '/servers', cookie });
     assert.match(servers.text, /<table id="servers">[\s\S]*web-1[\s\S]*deploy@127\.0\.0\.1:1[\s\S]*never synced from here/);
@@ -241,5 +256,31 @@ describe('hako ui routes', () => {
 
     assert.equal((await call({ path: '/static/hako.css' })).status, 200, 'the stylesheet needs no session');
     assert.equal((await call({ path: '/nope', cookie })).status, 404);
+  });
+
+  test('a SOPS-bound environment: marked SOPS with its file, its recipients read from the file, its names in the matrix', async () => {
+    const sp = new Project();
+    try {
+      const recipient = sp.ok(['keygen']).stdout.trim();
+      sp.ok(['env', 'add', 'staging', '--sops', 'secrets/staging.enc.yaml', '--age', recipient]);
+      sp.ok(['set', 'API_TOKEN', '--env', 'staging'], { input: 'sops-held-value-5521\n' });
+      const sapp = createUiApp({ ctx: { cwd: sp.dir, env: sp.env, notice: () => {} }, token: TOKEN, port: () => PORT });
+      const login = await sapp.request(`/login?token=${TOKEN}`, { headers: { host: HOST } });
+      const cookie = new RegExp(`${SESSION_COOKIE}=([^;]+)`).exec(login.headers.get('set-cookie') ?? '')![1]!;
+      const get = async (path: string) =>
+        (await sapp.request(path, { headers: { host: HOST, cookie: `${SESSION_COOKIE}=${cookie}` } })).text();
+      const secrets = await get('/secrets');
+      assert.match(
+        secrets,
+        /id="env-staging">[\s\S]*?SOPS[\s\S]*?opens here: SOPS file secrets\/staging\.enc\.yaml[\s\S]*?secrets\/staging\.enc\.yaml[\s\S]*?recipients-staging">1</,
+      );
+      assert.deepEqual(presenceOnly(matrixOf(secrets)), matrixFromLs(sp));
+      const recipients = await get('/recipients');
+      assert.ok(recipients.includes(recipient.slice(0, 28)), 'the recipient from the SOPS file');
+      assert.match(recipients, /SOPS-bound: recipients read from secrets\/staging\.enc\.yaml/);
+      for (const body of [secrets, recipients]) assert.ok(!body.includes('sops-held-value-5521'), 'no value');
+    } finally {
+      sp.cleanup();
+    }
   });
 });

@@ -6,6 +6,7 @@
  * material touched is the check `probeAccess` makes, which returns no key.
  */
 import { nonInteractive, type ServiceContext } from './context.js';
+import { isHakoError } from '../core/errors.js';
 import { listSecrets, today } from './secrets.js';
 import type { Access } from './environments.js';
 import { trustStatus, type TrustEntry } from './trust.js';
@@ -37,7 +38,8 @@ export interface EnvironmentView {
   keyKind: 'random' | 'passphrase' | 'sops';
   access: Access;
   trust: Pick<TrustEntry, 'relation' | 'chainProblem' | 'chainLength'> & { pinnedKeyId: string | null };
-  recipients: number;
+  /** null when the SOPS file that lists them cannot be read. */
+  recipients: number | null;
   secrets: number;
 }
 
@@ -49,6 +51,15 @@ export interface SecretsOverview {
   environments: EnvironmentView[];
   names: { name: string; declared: boolean; required: boolean; description: string | null; cells: Record<string, Cell> }[];
   totals: Record<CellState, number>;
+}
+
+function sopsRecipientCount(ctx: ServiceContext, env: string): number | null {
+  try {
+    return listRecipients(ctx, env).length;
+  } catch (err) {
+    if (isHakoError(err)) return null;
+    throw err;
+  }
 }
 
 /** The matrix and the environments; `now` fixes today's date (tests, benches). */
@@ -77,7 +88,8 @@ export async function secretsOverview(ctx: ServiceContext): Promise<SecretsOverv
         chainLength: t?.chainLength ?? record.chain.length,
         pinnedKeyId: t?.pinned?.keyId ?? null,
       },
-      recipients: record.recipients.size,
+      // A SOPS-bound environment's recipients live in its SOPS file's metadata.
+      recipients: record.sops ? sopsRecipientCount(quiet, e.name) : record.recipients.size,
       secrets: record.secrets.size,
     };
   });
@@ -119,6 +131,7 @@ export interface EnvironmentRecipients {
   env: string;
   keyId: string;
   backend: 'native' | 'sops';
+  sopsPath: string | null;
   /** True when the environment also opens with a team passphrase (its holders cannot be listed). */
   passphrase: boolean;
   recipients: RecipientView[];
@@ -144,6 +157,7 @@ export function recipientsOverview(ctx: ServiceContext): RecipientsOverview {
       env,
       keyId: record.keyId,
       backend: record.sops ? 'sops' : 'native',
+      sopsPath: record.sops?.path ?? null,
       passphrase: record.passphrase !== undefined,
       recipients: all
         .filter((r) => r.environments.includes(env))

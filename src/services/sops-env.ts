@@ -78,6 +78,9 @@ export interface BoundFile {
   text: string;
 }
 
+/** The last parse of each bound file in this process (a listing and an open read the same bytes). */
+const parsed = new Map<string, BoundFile>();
+
 export function readBoundFile(project: Project, env: string, rel: string): BoundFile {
   const abs = boundFilePath(project, rel, env);
   let text: string;
@@ -90,8 +93,12 @@ export function readBoundFile(project: Project, env: string, rel: string): Bound
       'restore the file (git checkout), or remove the binding with hako env rm',
     );
   }
+  const cached = parsed.get(abs);
+  if (cached && cached.text === text && cached.rel === rel) return cached;
   try {
-    return { abs, rel, file: readSopsFile(text, storeForPath(rel)), text };
+    const bound = { abs, rel, file: readSopsFile(text, storeForPath(rel)), text };
+    parsed.set(abs, bound);
+    return bound;
   } catch (err) {
     if (err instanceof NotEncryptedError || err instanceof StoreError || err instanceof MetadataError)
       throw new HakoError('E_FORMAT', `${rel}: ${err.message}`, 'the file is not one sops wrote, or it was damaged; restore it from git');

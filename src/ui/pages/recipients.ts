@@ -55,7 +55,7 @@ export function recipientsPage(o: RecipientsOverview): Html {
           <p>
             ${e.recipients.length ? badge('info', `${e.recipients.length} recipient${e.recipients.length === 1 ? '' : 's'}`) : badge('off', 'no age recipients', '–')}
             ${e.passphrase ? badge('warn', 'also opens with a team passphrase: its holders cannot be listed', '!') : ''}
-            ${e.backend === 'sops' ? badge('info', 'SOPS-bound: SOPS recipients are in the SOPS file') : ''}
+            ${e.backend === 'sops' ? badge('info', `SOPS-bound: recipients read from ${e.sopsPath ?? 'its SOPS file'} (no git dates)`) : ''}
           </p>
           ${
             e.recipients.length

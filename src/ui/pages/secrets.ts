@@ -59,7 +59,9 @@ function envCard(e: EnvironmentView): Html {
       <dt>Secrets</dt>
       <dd>${e.secrets}</dd>
       <dt>Recipients</dt>
-      <dd><a href="/recipients#recipients-${e.name}">${e.recipients}</a></dd>
+      <dd>
+        ${e.recipients === null ? html`<span class="small">unknown (SOPS file unreadable)</span>` : html`<a href="/recipients#recipients-${e.name}">${e.recipients}</a>`}
+      </dd>
     </dl>
   </li>`;
 }
