@@ -56,7 +56,13 @@ function project(name, home) {
   return dir;
 }
 
+const made = new Set();
 function importValues(dir, home, env, secrets) {
+  // hako init makes 'development'; the others are made once, as a person would.
+  if (env !== 'development' && !made.has(`${dir}:${env}`)) {
+    run(NODE, [HAKO_BIN, 'env', 'add', env], { cwd: dir, env: hakoEnv(home) });
+    made.add(`${dir}:${env}`);
+  }
   const f = join(root, `${env}-${secrets.size}.env`);
   writeFileSync(f, [...secrets].map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
   run(NODE, [HAKO_BIN, 'import', f, '--env', env], { cwd: dir, env: hakoEnv(home) });

@@ -343,3 +343,31 @@ test('merge: a SOPS file edited on two branches merges by key (unchanged ciphert
   assert.match(c.stderr, /CONFLICT secrets\/app\.yaml: api_key was changed on both sides/);
   assertNoSecretIn([c.stdout, c.stderr], ['k-clash-1', 'k-clash-2']);
 });
+
+test('verify and scan open SOPS-bound environments: values and MAC checked, their values found in files', async (t) => {
+  const p = new Project();
+  t.after(() => p.cleanup());
+  const idFile = join(tempDir('hako-sops-id-'), 'keys.txt');
+  const recipient = p.ok(['keygen', '--out', idFile]).stdout.trim();
+  p.env = { ...p.env, SOPS_AGE_KEY_FILE: idFile };
+  writeFileSync(join(p.dir, '.sops.yaml'), `creation_rules:\n  - path_regex: secrets/.*\\.yaml$\n    age: ${recipient}\n`);
+  mkdirSync(join(p.dir, 'secrets'));
+  writeFileSync(join(p.dir, 'secrets', 'app.enc.yaml'), 'API_TOKEN: sops-bound-token-1\nDB_PASSWORD: sops-bound-pw-2\n');
+  p.ok(['sops', 'encrypt', '-i', 'secrets/app.enc.yaml']);
+  p.ok(['env', 'add', 'prod', '--sops', 'secrets/app.enc.yaml']);
+  const ok = JSON.parse(p.ok(['verify', '--env', 'prod', '--json']).stdout);
+  assert.deepEqual(
+    ok.environments.map((e: { name: string; values: string; secrets: number }) => [e.name, e.values, e.secrets]),
+    [['prod', 'opened', 2]],
+  );
+  writeFileSync(join(p.dir, 'notes.md'), `token: ${Buffer.from('sops-bound-token-1').toString('hex')}\n`);
+  const found = p.run(['scan', '--env', 'prod', '--json']);
+  assert.equal(found.code, 1);
+  assert.deepEqual(JSON.parse(found.stdout).findings, [{ kind: 'value', file: 'notes.md', env: 'prod', name: 'API_TOKEN' }]);
+  // Changed without the data key (here its lastmodified, which the MAC is bound to): the MAC no longer holds.
+  const path = join(p.dir, 'secrets', 'app.enc.yaml');
+  writeFileSync(path, readFileSync(path, 'utf8').replace(/lastmodified: "[^"]+"/, 'lastmodified: "2020-01-01T00:00:00Z"'));
+  const bad = p.run(['verify', '--env', 'prod']);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /FAIL: environment 'prod': secrets\/app\.enc\.yaml failed authentication/);
+});

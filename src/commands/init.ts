@@ -119,7 +119,10 @@ export const initCommands: CommandSpec[] = [
             : `hako: ${envrc.path} already loads secrets with hako; left as it is\n`,
         );
       }
-      if (r.created) ctx.io.stderr('hako: next: hako set NAME, then commit .hako/\n');
+      if (r.created) {
+        ctx.io.stderr('hako: next: hako set NAME, then commit .hako/\n');
+        ctx.io.stderr('hako: for merges by name, readable diffs and a pre-commit check: hako git setup (docs/GIT.md)\n');
+      }
     },
   },
 ];

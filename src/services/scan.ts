@@ -43,10 +43,6 @@ export async function knownValues(ctx: ServiceContext, project: Project, file: S
   for (const env of envs ?? [...file.environments.keys()].sort()) {
     const record = file.environments.get(env);
     if (!record) continue;
-    if (record.sops) {
-      out.unchecked.push({ env, code: 'E_USAGE', reason: `bound to the SOPS file ${record.sops.path}` });
-      continue;
-    }
     try {
       const opened = await openEnvironment(quiet, project, file, env);
       out.values.set(env, decryptValues(record, opened));

@@ -1,7 +1,8 @@
 /**
  * `hako verify`: is the repository's secrets state sound, as far as this machine can tell?
  *
- * - `.hako/secrets.json` parses (no merge conflict left in it);
+ * - `.hako/secrets.json` parses (no merge conflict left in it); a SOPS-bound environment's
+ *   file opens with its data key and its MAC holds;
  * - each environment's key chain is well-formed and signed link to link;
  * - with a key here, the key is the chain's head, passes continuity, and every value opens
  *   (each failing name is listed); without one, the environment is reported as unchecked;
@@ -125,8 +126,9 @@ export async function verifyProject(ctx: ServiceContext, opts: VerifyOptions = {
     // The recipients doc lists every environment, so it is compared whole.
     const expected = expectedRecipientsDoc(project, file, docText);
     if (expected !== null && expected !== docText) {
+      // Missing: written by the next recipients command (a SOPS binding brings its file's recipients without one).
       issue({
-        level: 'error',
+        level: docText === null ? 'warning' : 'error',
         check: 'recipients-doc',
         file: RECIPIENTS_DOC_NAME,
         message: `${RECIPIENTS_DOC_NAME} does not match the recipients in ${SECRETS_FILE_NAME}${docText === null ? ' (it is missing)' : ''}`,
@@ -217,16 +219,6 @@ async function verifyEnvironment(
       });
   }
 
-  if (record.sops) {
-    entry.reason = `bound to the SOPS file ${record.sops.path}`;
-    issue({
-      level: 'note',
-      check: 'unchecked',
-      env,
-      message: `environment '${env}' is bound to ${record.sops.path}: its values are not checked by this hako`,
-    });
-    return null;
-  }
   if (entry.chain === 'broken') return null;
   let opened;
   try {
@@ -236,12 +228,26 @@ async function verifyEnvironment(
     if (err.code === 'E_NO_KEY') {
       entry.reason = 'no key on this machine';
       issue({ level: 'note', check: 'unchecked', env, message: `environment '${env}': no key here, so its values were not checked` });
+      if (record.sops) entry.reason += ` (its SOPS file ${record.sops.path} was not opened)`;
     } else {
       entry.values = 'failed';
       entry.reason = err.message;
       issue({ level: 'error', check: 'key', env, message: err.message });
     }
     return null;
+  }
+  // A SOPS-bound environment's names come from its file, which opening just read (and checked its MAC).
+  if (record.sops) {
+    entry.secrets = record.secrets.size;
+    for (const [name, decl] of file.schema)
+      if (decl.required && !record.secrets.has(name))
+        issue({
+          level: 'error',
+          check: 'required',
+          env,
+          name,
+          message: `${name} is required (schema) but not set in '${env}' (${record.sops.path})`,
+        });
   }
   const values = new Map<string, string>();
   const failed: string[] = [];
