@@ -17,7 +17,9 @@ import { REPO_ROOT, DOTENVX_BIN, dotenvxEnv } from './tools.mjs';
 
 const lib = (p) => import(pathToFileURL(join(REPO_ROOT, 'build', 'src', p)).href);
 const { EnvironmentCipher } = await lib('core/crypto/environment-cipher.js');
-const { emptySecretsFile, encodeSecretsFile } = await lib('core/formats/secrets-file.js');
+const { emptySecretsFile, encodeSecretsFile, newEnvironmentRecord } = await lib('core/formats/secrets-file.js');
+const { genesisLink } = await lib('core/trust/key-chain.js');
+const { updatePins } = await lib('core/trust/pin-store.js');
 const { writeKeyFile } = await lib('core/keys/key-file-source.js');
 const { newEnvironmentKey, newKeyId } = await lib('core/crypto/random.js');
 const { deriveKeyFromPassphrase, DEFAULT_KDF } = await lib('core/crypto/argon2id.js');
@@ -61,13 +63,17 @@ export async function makeHakoProject(dir, home, secrets, { passphrase } = {}) {
   const keyId = newKeyId();
   const key = passphrase === undefined ? newEnvironmentKey() : await deriveKeyFromPassphrase(passphrase, keyId, DEFAULT_KDF);
   const cipher = new EnvironmentCipher(BENCH_ENV, keyId, key);
-  const record = { keyId, check: cipher.makeCheck(), recipients: new Map(), secrets: new Map() };
+  const record = newEnvironmentRecord(keyId, cipher.makeCheck(), [genesisLink(BENCH_ENV, keyId, key)]);
   if (passphrase !== undefined) record.passphrase = { ...DEFAULT_KDF };
   else writeKeyFile(keyId, key, { HAKO_HOME: home });
   for (const [name, value] of secrets) record.secrets.set(name, cipher.seal(name, value));
   const file = emptySecretsFile();
   file.environments.set(BENCH_ENV, record);
   writeFileSync(join(dir, '.hako', 'secrets.json'), encodeSecretsFile(file));
+  // What `hako env add` does on the machine that made it: trust this environment's key chain.
+  await updatePins(dir, { HAKO_HOME: home }, (pins) => {
+    pins.environments.set(BENCH_ENV, { keyId, chain: [...record.chain], at: new Date().toISOString() });
+  });
   // The derived key is returned so the bench can check the argon2 CLI derives the same one.
   return { dir, home, keyId, secrets, derivedKey: passphrase === undefined ? null : key };
 }
