@@ -31,6 +31,10 @@ await build({
   target: 'node20',
   external: ['argon2', 'yaml', 'age-encryption', '@noble/*', 'better-sqlite3', '@napi-rs/keyring', 'hono', 'hono/*', '@hono/node-server'],
   supported: { 'dynamic-import': false },
+  // Modules that load a library on first use with createRequire(import.meta.url) (the yaml
+  // library: src/core/sops/yaml-library.ts) resolve it from the bundle's own place.
+  define: { 'import.meta.url': 'hakoBundleUrl' },
+  banner: { js: 'var hakoBundleUrl = require("node:url").pathToFileURL(__filename).href;' },
   legalComments: 'none',
   logLevel: 'warning',
 });

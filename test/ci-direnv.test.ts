@@ -11,6 +11,9 @@ import { join } from 'node:path';
 import { needTools } from './tools.js';
 import { AWKWARD, binWithHako, ciScratch, pathWith, projectWithValues } from './ci-helpers.js';
 import type { Project } from './helpers.js';
+import { hakoInProcessByDefault } from './helpers.js';
+
+hakoInProcessByDefault();
 
 /** Enters the project the way an interactive shell with direnv's hook does, then prints the values. */
 function enter(p: Project, bin: string, names: string[]): { values: Record<string, string | null>; stderr: string; code: number | null } {

@@ -12,9 +12,11 @@ import { dirname, join } from 'node:path';
 import fc from 'fast-check';
 import { parse as parseYaml } from 'yaml';
 import { environmentFileEntry } from '../src/core/formats/github-actions.js';
-import { REPO_ROOT, type Project } from './helpers.js';
+import { REPO_ROOT, type Project, hakoInProcessByDefault } from './helpers.js';
 import { AWKWARD, binWithHako, ciScratch, FakeCli, pathWith, projectWithValues } from './ci-helpers.js';
 import { parseEnvironmentFile, printedForms, runBashStep, RunnerLog } from './github-runner.js';
+
+hakoInProcessByDefault();
 
 const VALUES: Record<string, string> = { ...AWKWARD, PORT: '80', EMPTY: '' };
 

@@ -12,9 +12,11 @@ import { chmodSync, existsSync, readdirSync, readFileSync, renameSync, statSync 
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { encodeActSecretFile } from '../src/core/formats/act-secrets.js';
-import { HAKO_BIN, type Project } from './helpers.js';
+import { HAKO_BIN, type Project, hakoInProcessByDefault } from './helpers.js';
 import { AWKWARD, projectWithValues } from './ci-helpers.js';
 import { godotenvParse } from './godotenv.js';
+
+hakoInProcessByDefault();
 
 const KEY = 'correct horse battery staple 42!';
 const VALUES: Record<string, string> = { ...AWKWARD, SHORT: 'ab', ENDS_QUOTE: 'say "hi"', ENDS_BACKSLASH: 'C:\\path\\', EMPTY: '' };

@@ -10,6 +10,9 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Project } from './helpers.js';
 import { AWKWARD, FakeCli, pathWith, projectWithValues, type FakeCall } from './ci-helpers.js';
+import { hakoInProcessByDefault } from './helpers.js';
+
+hakoInProcessByDefault();
 
 function assertNoValueInArgv(calls: FakeCall[], values: Record<string, string>): void {
   for (const c of calls) {

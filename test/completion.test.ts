@@ -10,8 +10,10 @@ import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { COMMANDS } from '../src/cli/registry.js';
 import { completionScript } from '../src/commands/completion.js';
-import { HAKO_BIN, Project } from './helpers.js';
+import { HAKO_BIN, Project, hakoInProcessByDefault } from './helpers.js';
 import { needTools } from './tools.js';
+
+hakoInProcessByDefault();
 
 /** A project with environments, and a PATH whose `hako` is the built binary. */
 function setup(t: { after(fn: () => void): void }): { p: Project; env: NodeJS.ProcessEnv } {

@@ -3,7 +3,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Project, tempDir } from './helpers.js';
+import { Project, tempDir, hakoInProcessByDefault } from './helpers.js';
+
+hakoInProcessByDefault();
 
 function editorScript(dir: string, body: string): string {
   const path = join(dir, 'editor.sh');

@@ -11,10 +11,12 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import fc from 'fast-check';
-import { Project, REPO_ROOT, tempDir } from './helpers.js';
+import { Project, REPO_ROOT, tempDir, hakoInProcessByDefault } from './helpers.js';
 import { needTools } from './tools.js';
 import { HakoError } from '../src/core/errors.js';
 import { encodeExport } from '../src/services/transfer.js';
+
+hakoInProcessByDefault();
 
 const dotenvx = createRequire(join(REPO_ROOT, 'package.json'))('@dotenvx/dotenvx') as {
   parse: (src: string, opts: { processEnv: Record<string, string> }) => Record<string, string>;

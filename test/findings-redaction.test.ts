@@ -9,8 +9,10 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { nodeChild, projectWith, scratchDir } from './run-helpers.js';
-import { Project } from './helpers.js';
+import { Project, hakoInProcessByDefault } from './helpers.js';
 import { needTools } from './tools.js';
+
+hakoInProcessByDefault();
 
 const MARKUP = 'tok<&>secret-8b1f"/x';
 

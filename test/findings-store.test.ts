@@ -9,7 +9,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { git, HAKO_BIN, Project, runHako, tempDir } from './helpers.js';
+import { git, HAKO_BIN, Project, runHako, tempDir, hakoInProcessByDefault } from './helpers.js';
+
+hakoInProcessByDefault();
 
 const FAST_LOCK = { HAKO_LOCK_TIMEOUT_MS: '1500' };
 

@@ -4,7 +4,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertNoSecretIn, Project, tempDir } from './helpers.js';
+import { assertNoSecretIn, Project, tempDir, hakoInProcessByDefault } from './helpers.js';
+
+hakoInProcessByDefault();
 
 function gitAs(p: Project, who: string, args: string[], input?: string): string {
   const r = spawnSync('git', args, {

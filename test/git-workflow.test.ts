@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertNoSecretIn, HAKO_BIN, Project, tempDir } from './helpers.js';
+import { assertNoSecretIn, HAKO_BIN, Project, tempDir, hakoInProcessByDefault } from './helpers.js';
+
+hakoInProcessByDefault();
 
 /** git with an identity and the project's HAKO_HOME, so hooks and drivers find the keys. */
 function gitIn(p: Project, args: string[], extra: NodeJS.ProcessEnv = {}) {

@@ -127,8 +127,17 @@ export class Project {
   }
 }
 
+/**
+ * Calls that keep a real process even in an in-process file: a command that starts a program
+ * (the launcher relays its output through hako's own streams), and a call whose environment
+ * sets NODE_OPTIONS (which only a starting node reads).
+ */
+function needsProcess(args: string[], env: NodeJS.ProcessEnv | undefined): boolean {
+  return args[0] === 'run' || (args[0] === 'sops' && (args[1] ?? '').startsWith('exec-')) || env?.['NODE_OPTIONS'] !== undefined;
+}
+
 export function runHako(args: string[], opts: RunOptions = {}): RunResult {
-  if (inProcess && opts.process !== true) {
+  if (inProcess && opts.process !== true && !needsProcess(args, opts.env)) {
     const r = hakoSync({ args, cwd: opts.cwd ?? process.cwd(), env: opts.env ?? baseEnv(), input: opts.input ?? '' });
     return { code: r.code, signal: r.signal, stdout: r.stdout.toString('utf8'), stderr: r.stderr, stdoutBytes: r.stdout };
   }

@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { Matcher, type Pattern } from '../src/launcher/matcher.js';
 import { matcherFor, StreamRedactor } from '../src/launcher/redactor.js';
 import { isRedactable, redactionForms } from '../src/launcher/redaction-forms.js';
+import { cases, fcParams } from './reliability/depth.js';
 
 /**
  * Leftmost-longest replacement over the whole input, each match grown by the values that
@@ -75,7 +76,7 @@ test('streaming redaction equals leftmost-longest on the whole text, however it 
         assert.deepEqual(streamed(input, new Matcher(patterns), cuts), reference(input, patterns));
       },
     ),
-    { numRuns: 3000 },
+    fcParams(cases(1000, 20_000)),
   );
 });
 
@@ -100,7 +101,7 @@ test('the same with longer patterns, where the skip loop jumps many bytes at a t
         assert.deepEqual(streamed(input, new Matcher(patterns), cuts), reference(input, patterns));
       },
     ),
-    { numRuns: 3000 },
+    fcParams(cases(1000, 20_000)),
   );
 });
 

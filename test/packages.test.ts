@@ -6,9 +6,12 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HAKO_BIN, Project, tempDir } from './helpers.js';
+import { HAKO_BIN, Project, tempDir, hakoInProcessByDefault } from './helpers.js';
 import { hakoInProcess, type InProcessResult } from './reliability/in-process.js';
 import { needTools } from './tools.js';
+import { sealPackage } from '../src/core/crypto/sealed-package.js';
+
+hakoInProcessByDefault();
 
 const PW = 'correct horse battery staple';
 const VALUES = { DATABASE_URL: 'postgres://app:s3cr3t-db-77@db/app', API_TOKEN: 'tok-pkg-4f1c9e' };
@@ -18,6 +21,18 @@ function sealed(): { p: Project; file: string } {
   for (const [k, v] of Object.entries(VALUES)) p.set(k, v, 'production');
   p.ok(['package', 'seal', '--env', 'production', '--out', 'secrets.encrypted'], { env: { HAKO_PACKAGE_PASSWORD: PW } });
   return { p, file: join(p.dir, 'secrets.encrypted') };
+}
+
+/**
+ * The same package sealed through the library with a small Argon2id cost (the header carries
+ * the cost, and open honours it), for the tests that open it a dozen times: what they check is
+ * the backoff and lock state, not the cost of a guess.
+ */
+async function sealedCheaply(): Promise<{ p: Project }> {
+  const p = new Project();
+  const payload = { env: 'production', secrets: new Map(Object.entries(VALUES)) };
+  writeFileSync(join(p.dir, 'secrets.encrypted'), await sealPackage(PW, payload, { kdf: { kdf: 'argon2id', m: 1024, t: 1, p: 1 } }));
+  return { p };
 }
 
 /** The CLI in process, with a clock the test moves. */
@@ -84,7 +99,7 @@ test('seal and open: json and dotenv to stdout; the project key is not needed to
 });
 
 test('5 wrong passwords with backoff, then a 5-minute lock that holds; a success resets the count', async () => {
-  const { p } = sealed();
+  const { p } = await sealedCheaply();
   const clock = new Clock();
   try {
     const waits = [1, 2, 4, 8];
@@ -115,7 +130,7 @@ test('5 wrong passwords with backoff, then a 5-minute lock that holds; a success
       assert.equal(r.stdout, '');
     }
     // The lock is on disk: a new hako process (the real binary, real clock) sees it too.
-    const bin = p.run(['package', 'open', 'secrets.encrypted'], { env: { HAKO_PACKAGE_PASSWORD: PW } });
+    const bin = p.run(['package', 'open', 'secrets.encrypted'], { env: { HAKO_PACKAGE_PASSWORD: PW }, process: true });
     if (Date.now() < clock.t + 300_000) {
       assert.equal(bin.code, 6, bin.stderr);
     }
@@ -137,7 +152,7 @@ test('5 wrong passwords with backoff, then a 5-minute lock that holds; a success
 });
 
 test('the failure count cannot be reset by deleting or editing one file', async () => {
-  const { p } = sealed();
+  const { p } = await sealedCheaply();
   const clock = new Clock();
   try {
     const stateDir = join(p.home, 'packages');
@@ -197,7 +212,8 @@ test('the failure count cannot be reset by deleting or editing one file', async 
 });
 
 test('a tampered package is refused, and does not count as a wrong password', async () => {
-  const { p, file } = sealed();
+  const { p } = await sealedCheaply();
+  const file = join(p.dir, 'secrets.encrypted');
   const clock = new Clock();
   try {
     const good = readFileSync(file);
@@ -297,9 +313,9 @@ function snapshot(dirs: string[]): Map<string, string> {
   return out;
 }
 
-test('opening a package writes nothing to disk (strace: no file opened for writing but the lock)', (t) => {
+test('opening a package writes nothing to disk (strace: no file opened for writing but the lock)', async (t) => {
   if (!needTools(t, 'strace')) return;
-  const { p } = sealed();
+  const { p } = await sealedCheaply();
   const tmp = tempDir('hako-pkg-tmp-');
   try {
     const trace = join(tmp, 'trace');

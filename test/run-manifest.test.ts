@@ -8,6 +8,9 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectWith, scratchDir } from './run-helpers.js';
+import { hakoInProcessByDefault } from './helpers.js';
+
+hakoInProcessByDefault();
 
 test('declare and undeclare edit the schema, one line per name, without a key', () => {
   const p = projectWith({ DATABASE_URL: 'postgres://localhost/dev' });

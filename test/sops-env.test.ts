@@ -12,11 +12,13 @@ import { spawnSync } from 'node:child_process';
 import { generateX25519Identity, identityToRecipient } from 'age-encryption';
 import { needTools, toolPath } from './tools.js';
 import { decryptSops } from 'sops-age';
-import { git, Project, tempDir } from './helpers.js';
+import { git, Project, tempDir, hakoInProcessByDefault } from './helpers.js';
 import { SOPS_VECTORS } from './sops/vectors.js';
 import { specDataKey, specDecrypt } from './sops/spec-reader.js';
 import { sopsKeyId } from '../src/core/sops/binding.js';
 import { genesisLink } from '../src/core/trust/key-chain.js';
+
+hakoInProcessByDefault();
 
 const HELM = 'helm-secrets_secrets.age.yaml';
 const HELM_KEY = 'helm-secrets_age-key.txt';

@@ -10,12 +10,14 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decryptSops } from 'sops-age';
-import { baseEnv, runHako, tempDir } from './helpers.js';
+import { baseEnv, runHako, tempDir, hakoInProcessByDefault } from './helpers.js';
 import { needTools, toolPath } from './tools.js';
 import { loadVectors, pgpKeyFor, REFORMATTED, type Vector } from './sops/vectors.js';
 import { specDataKey, specDecrypt } from './sops/spec-reader.js';
 import { openSopsFile, readSopsFile, writeSopsFile } from '../src/core/sops/sops-file.js';
 import { setValue } from '../src/services/sops.js';
+
+hakoInProcessByDefault();
 
 const vectors = loadVectors().filter((v) => !REFORMATTED.has(v.name));
 

@@ -10,9 +10,11 @@ import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:
 import { join } from 'node:path';
 import { generateX25519Identity, identityToRecipient } from 'age-encryption';
 import { parse } from 'yaml';
-import { baseEnv, git, runHako, tempDir } from './helpers.js';
+import { baseEnv, git, runHako, tempDir, hakoInProcessByDefault } from './helpers.js';
 import { needTools, toolPath } from './tools.js';
 import { specDecrypt } from './sops/spec-reader.js';
+
+hakoInProcessByDefault();
 
 async function person(dir: string, name: string) {
   const identity = await generateX25519Identity();

@@ -15,10 +15,12 @@ import { describe, test } from 'node:test';
 import { generateIdentity, identityToRecipient } from 'age-encryption';
 import { decryptSops } from 'sops-age';
 import { parse as parseYaml } from 'yaml';
-import { Project, tempDir } from './helpers.js';
+import { Project, tempDir, hakoInProcessByDefault } from './helpers.js';
 import { specDataKey, specDecrypt } from './sops/spec-reader.js';
 import { parseServersFile, parseTarget } from '../src/core/formats/servers-file.js';
 import { sshArgs } from '../src/services/ssh-rpc.js';
+
+hakoInProcessByDefault();
 
 describe('SSH targets from servers.json', () => {
   test('user@host[:port] parses; IPv6 in brackets', () => {

@@ -6,8 +6,10 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Project } from './helpers.js';
+import { Project, hakoInProcessByDefault } from './helpers.js';
 import { ageIdentity, gitAs, makeOrigin, person } from './trust-helpers.js';
+
+hakoInProcessByDefault();
 
 const DB = 'postgres://app:real-pw-1f9a@db.internal/app';
 

@@ -3,6 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ageIdentity, gitAs, makeOrigin, person } from './trust-helpers.js';
+import { hakoInProcessByDefault } from './helpers.js';
+
+hakoInProcessByDefault();
 
 const DB = 'postgres://app:real-pw-1f9a@db.internal/app';
 

@@ -5,7 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chownSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Project, REPO_ROOT, baseEnv, git, runHako, tempDir } from './helpers.js';
+import { Project, REPO_ROOT, baseEnv, git, runHako, tempDir, hakoInProcessByDefault } from './helpers.js';
+
+hakoInProcessByDefault();
 
 test('discovery stops at the git work tree root, and outside git looks in the current folder only', (t) => {
   const outer = tempDir('hako-outer-');

@@ -5,7 +5,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
@@ -94,8 +94,9 @@ describe('a generated TypeScript module', () => {
     writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
     writeFileSync(join(dir, 'app.ts'), APP);
     writeFileSync(join(dir, 'misuse.ts'), `import { secrets } from './hako-secrets.js';\n${MISUSE.map(([, l]) => l).join('\n')}\n`);
-    writeFileSync(join(dir, 'tsconfig.json'), tsconfig(['app.ts', 'hako-secrets.ts']));
-    writeFileSync(join(dir, 'tsconfig.misuse.json'), tsconfig(['misuse.ts', 'hako-secrets.ts']));
+    // One compiler run over the app, the misuse and the module (a tsc start is most of the
+    // cost): errors are reported per file, and tsc emits the app even when misuse.ts fails.
+    writeFileSync(join(dir, 'tsconfig.json'), tsconfig(['app.ts', 'misuse.ts', 'hako-secrets.ts']));
     compiled = tsc(dir, 'tsconfig.json');
   });
   after(() => {
@@ -104,11 +105,13 @@ describe('a generated TypeScript module', () => {
   });
 
   test('type-checks and compiles under tsc --strict and stricter flags', () => {
-    assert.equal(compiled.code, 0, compiled.out);
+    const errors = compiled.out.split('\n').filter((l) => /: error TS\d+:/.test(l));
+    assert.ok(errors.length > 0 && errors.every((l) => l.startsWith('misuse.ts(')), compiled.out);
+    assert.ok(existsSync(join(dir, 'out', 'app.js')) && existsSync(join(dir, 'out', 'hako-secrets.js')));
   });
 
   test('its types reject misuse: optional as string, unknown names, writes', () => {
-    const r = tsc(dir, 'tsconfig.misuse.json');
+    const r = compiled;
     assert.notEqual(r.code, 0);
     MISUSE.forEach(([code], i) => assert.match(r.out, new RegExp(`misuse\\.ts\\(${i + 2},\\d+\\): error ${code}:`), MISUSE[i]![1]));
     // misuse.ts also declares unused locals; nothing in hako-secrets.ts may be reported.
@@ -116,7 +119,7 @@ describe('a generated TypeScript module', () => {
   });
 
   test('runs in an app that gets its secrets on fd 3 (socket and pipe)', async () => {
-    assert.equal(compiled.code, 0);
+    assert.ok(existsSync(join(dir, 'out', 'app.js')));
     const delivered = { DATABASE_URL: values[0]!, API_TOKEN: values[1]!, DECLARED_ONLY: 'declared-value-77' };
     for (const kind of ['socket', 'fifo'] as const) {
       const r = await runWithFd3(

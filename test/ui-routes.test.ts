@@ -10,7 +10,9 @@ import { createUiApp } from '../src/ui/app.js';
 import { makePanels, type Panels } from '../src/ui/panels.js';
 import { CSRF_FIELD, SESSION_COOKIE } from '../src/ui/security.js';
 import { assertNothingSecret, matrixFromLs, matrixOf, presenceOnly, uiProject, type UiProject } from './ui-helpers.js';
-import { git, Project } from './helpers.js';
+import { git, Project, hakoInProcessByDefault } from './helpers.js';
+
+hakoInProcessByDefault();
 
 const PORT = 47123;
 const HOST = `127.0.0.1:${PORT}`;

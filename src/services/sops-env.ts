@@ -38,7 +38,8 @@ import type { SopsMap } from '../core/sops/tree.js';
 import { genesisLink, successorLink } from '../core/trust/key-chain.js';
 import { checkContinuity } from './continuity.js';
 import { dataKeyOf, wrapFor } from './sops.js';
-import { parseDocument, isMap as isYamlMap, isScalar, isSeq, type YAMLMap } from 'yaml';
+import type { YAMLMap } from 'yaml';
+import { yamlLibrary } from '../core/sops/yaml-library.js';
 import { canonicalRecipient, parseRecipient } from '../core/keys/age-recipient.js';
 import { matchCreationRule, parseSopsConfig } from '../core/sops/config.js';
 import { newDataKey, wrapDataKey, type Recipient } from '../core/sops/data-key.js';
@@ -470,6 +471,7 @@ export function syncSopsConfig(project: Project, abs: string, add: string[], rm:
   const text = readFileSync(path, 'utf8');
   const rule = matchCreationRule(parseSopsConfig(text), dirname(path), abs);
   if (!rule) return null;
+  const { parseDocument, isMap: isYamlMap, isScalar, isSeq } = yamlLibrary();
   const doc = parseDocument(text);
   const node = doc.getIn(['creation_rules', rule.index]) as YAMLMap | undefined;
   if (!isYamlMap(node)) return null;

@@ -196,7 +196,7 @@ describe('import → export round trips through the CLI', () => {
   const storable = (v: string) => !v.includes('\0') && asUtf8(v) === v;
 
   for (const f of formats) {
-    test(`${f.ext}: every value comes back exactly, or the import is refused whole (${cases(100, 10_000)} cases)`, async () => {
+    test(`${f.ext}: every value comes back exactly, or the import is refused whole (${cases(60, 10_000)} cases)`, async () => {
       const file = join(p.dir, `in.${f.ext}`);
       let refused = 0;
       const d = await fc.check(
@@ -218,7 +218,7 @@ describe('import → export round trips through the CLI', () => {
           for (const [k, v] of m) assert.equal(back[k], f.carried(v), `${k} did not survive ${f.ext} import`);
           await hakoInProcess(['env', 'rm', 'roundtrip', '--yes'], { cwd: p.dir, env: p.env });
         }),
-        fcParams(cases(100, 10_000)),
+        fcParams(cases(60, 10_000)),
       );
       recordArea({ area: `fuzz:cli-import-${f.ext}`, tried: d.numRuns, failures: d.failed ? 1 : 0, note: `${refused} refused whole` });
       if (d.failed) assert.fail(failureReport(d, fc.defaultReportMessage(d)));

@@ -5,13 +5,12 @@
  * from hako's age identity discovery. ssh-rsa is not supported (the age library hako uses
  * has no ssh-rsa stanza), nor are plugins.
  */
-import { armor, Decrypter, Encrypter, type Identity, type Recipient } from 'age-encryption';
+// The age library loads on first use: commands that touch no SOPS file never pay for it.
+import type { Identity, Recipient } from 'age-encryption';
 import type { MasterKey } from './metadata.js';
 
-const utc = (d: Date) => `${d.toISOString().slice(0, 19)}Z`;
-void utc;
-
 export async function ageWrap(recipientText: string, recipient: string | Recipient, payload: Uint8Array): Promise<MasterKey> {
+  const { armor, Encrypter } = await import('age-encryption');
   const e = new Encrypter();
   e.addRecipient(recipient as never);
   const file = await e.encrypt(payload);
@@ -21,6 +20,7 @@ export async function ageWrap(recipientText: string, recipient: string | Recipie
 /** Opens an `enc` with any of the identities; null when none matches (not an error). */
 export async function ageUnwrap(enc: string, identities: readonly (string | Identity)[]): Promise<Uint8Array | null> {
   if (!identities.length) return null;
+  const { armor, Decrypter } = await import('age-encryption');
   let file: Uint8Array;
   try {
     file = armor.decode(enc);

@@ -9,7 +9,7 @@
  * as `key_groups` (which replace them). YAML anchors and aliases work as YAML has them.
  * Unknown fields are ignored, as SOPS ignores them.
  */
-import { parse } from 'yaml';
+import { yamlLibrary } from './yaml-library.js';
 import { compileGoRegex, RULE_FIELDS, type CryptRule } from './crypt-rules.js';
 
 export interface RuleKeys {
@@ -95,7 +95,7 @@ function indentOf(v: unknown): number | null {
 export function parseSopsConfig(text: string): SopsConfig {
   let doc: unknown;
   try {
-    doc = parse(text, { merge: true, maxAliasCount: 1000 });
+    doc = yamlLibrary().parse(text, { merge: true, maxAliasCount: 1000 });
   } catch (err) {
     throw new ConfigError(`.sops.yaml is not valid YAML (${(err as Error).message.split('\n')[0]})`);
   }

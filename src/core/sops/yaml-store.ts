@@ -12,16 +12,8 @@
  * comment on the same line as a value is "inline" and is placed before that value (where
  * SOPS places it). Comments inside the `sops` block are not kept.
  */
-import {
-  isAlias,
-  isMap as isYamlMap,
-  isScalar,
-  isSeq,
-  parseAllDocuments,
-  type Document,
-  type Node as YamlNode,
-  type Pair as YamlPair,
-} from 'yaml';
+import type { Document, Node as YamlNode, Pair as YamlPair } from 'yaml';
+import { yamlLibrary } from './yaml-library.js';
 import { resolvePlain } from './yaml-scalar.js';
 import { isComment, isMap, leavesInOrder, type SopsComment, type SopsLeaf, type SopsMap, type SopsValue } from './tree.js';
 import { StoreError, type ParsedStore, type Span } from './store.js';
@@ -142,7 +134,7 @@ class Reader {
   }
 
   scalar(node: YamlNode): SopsLeaf {
-    if (!isScalar(node)) throw new StoreError('internal: not a scalar');
+    if (!yamlLibrary().isScalar(node)) throw new StoreError('internal: not a scalar');
     const raw = node.value;
     const text = raw === null || raw === undefined ? '' : String(raw);
     const plain = node.type === 'PLAIN' || node.type === undefined;
@@ -155,7 +147,7 @@ class Reader {
       if (!expanded) this.spans.push(null);
       return null;
     }
-    if (isAlias(node)) {
+    if (yamlLibrary().isAlias(node)) {
       const target = node.resolve(this.doc);
       if (!target) throw new StoreError(`an alias to an unknown anchor (line ${this.lineOf(where) + 1})`);
       const saveSpans = this.spans;
@@ -166,9 +158,9 @@ class Reader {
       for (let i = 0; i < n; i++) this.spans.push(null);
       return v;
     }
-    if (isYamlMap(node) || isSeq(node)) {
+    if (yamlLibrary().isMap(node) || yamlLibrary().isSeq(node)) {
       const before = this.spans.length;
-      const v = isYamlMap(node) ? this.map(node as never, limit, expanded) : this.seq(node as never, limit, expanded);
+      const v = yamlLibrary().isMap(node) ? this.map(node as never, limit, expanded) : this.seq(node as never, limit, expanded);
       // values inside a flow collection cannot be rewritten in place (quoting rules differ)
       if ((node as { flow?: boolean }).flow) for (let i = before; i < this.spans.length; i++) this.spans[i] = null;
       return v;
@@ -193,7 +185,7 @@ class Reader {
       const keyStart = keyNode?.range?.[0] ?? node.range?.[0] ?? 0;
       if (!expanded && !node.flow) this.headComments(keyStart, items);
       let key: string;
-      if (keyNode && isScalar(keyNode)) {
+      if (keyNode && yamlLibrary().isScalar(keyNode)) {
         const k = this.scalar(keyNode);
         key =
           k === null
@@ -211,7 +203,7 @@ class Reader {
       const childLimit = next?.range?.[0] ?? limit;
       const v = pair.value as YamlNode | null;
       const keyLine = this.lineOf(keyStart);
-      if (v && (isYamlMap(v) || isSeq(v)) && !(v as { flow?: boolean }).flow) {
+      if (v && (yamlLibrary().isMap(v) || yamlLibrary().isSeq(v)) && !(v as { flow?: boolean }).flow) {
         // comments on the key's own line belong to this mapping
         if (!expanded) while (this.peek() && this.peek()!.line === keyLine && this.peek()!.offset < childLimit) items.push(this.take());
         const value = this.value(v, childLimit, keyLine, expanded, items, keyStart);
@@ -259,7 +251,7 @@ class Reader {
       if (!expanded && !node.flow) this.headComments(itemStart, items);
       const nextItem = node.items[idx + 1];
       const childLimit = nextItem ? (node.flow ? (nextItem.range?.[0] ?? limit) : dashAt(nextItem, limit)) : limit;
-      if (item && (isYamlMap(item) || isSeq(item)) && !(item as { flow?: boolean }).flow) {
+      if (item && (yamlLibrary().isMap(item) || yamlLibrary().isSeq(item)) && !(item as { flow?: boolean }).flow) {
         items.push(this.value(item, childLimit, this.lineOf(itemStart), expanded, items, itemStart));
       } else {
         const spansBefore = this.spans.length;
@@ -283,12 +275,12 @@ class Reader {
     const out: [number, number][] = [];
     const visit = (n: unknown) => {
       if (!n || typeof n !== 'object') return;
-      if (isScalar(n as YamlNode)) {
+      if (yamlLibrary().isScalar(n as YamlNode)) {
         const r = (n as YamlNode).range;
         if (r) out.push([r[0], r[1]]);
         return;
       }
-      if (isYamlMap(n as YamlNode) || isSeq(n as YamlNode)) {
+      if (yamlLibrary().isMap(n as YamlNode) || yamlLibrary().isSeq(n as YamlNode)) {
         const c = n as { items: unknown[]; flow?: boolean; range?: [number, number, number] };
         if (c.flow && c.range) {
           out.push([c.range[0], c.range[1]]);
@@ -316,7 +308,7 @@ export interface YamlDocument {
 
 /** Parses every document of a YAML text. */
 export function readYaml(text: string): YamlDocument[] {
-  const parsed = parseAllDocuments(text, { schema: 'failsafe', uniqueKeys: true, strict: false, prettyErrors: false });
+  const parsed = yamlLibrary().parseAllDocuments(text, { schema: 'failsafe', uniqueKeys: true, strict: false, prettyErrors: false });
   const docs = Array.isArray(parsed) ? parsed : [parsed];
   const out: YamlDocument[] = [];
   let prevEnd = 0;
@@ -334,16 +326,18 @@ export function readYaml(text: string): YamlDocument[] {
     const docEnd = d.range[2];
     prevEnd = docEnd;
     reader.scanComments(docStart, docEnd, contents ? reader.protectedRanges() : []);
-    if (contents === null || (isScalar(contents) && (contents.value === null || contents.value === ''))) {
+    if (contents === null || (yamlLibrary().isScalar(contents) && (contents.value === null || contents.value === ''))) {
       const items: SopsMap['items'] = [];
       const m = reader.map({ items: [], range: [docStart, docStart, docStart] }, docEnd);
       items.push(...m.items);
       out.push({ doc: { type: 'map', items }, spans: reader.spans, sops: null });
       continue;
     }
-    if (!isYamlMap(contents)) {
+    if (!yamlLibrary().isMap(contents)) {
       throw new StoreError(
-        isSeq(contents) ? 'YAML documents that are sequences are not supported' : 'YAML documents that are values are not supported',
+        yamlLibrary().isSeq(contents)
+          ? 'YAML documents that are sequences are not supported'
+          : 'YAML documents that are values are not supported',
       );
     }
     const mapNode = contents as unknown as { items: YamlPair<YamlNode, YamlNode>[]; range: [number, number, number] };
@@ -352,7 +346,7 @@ export function readYaml(text: string): YamlDocument[] {
     let sops: YamlDocument['sops'] = null;
     const idx = doc.items.findIndex((i) => !isComment(i) && i.key === 'sops');
     if (idx >= 0) {
-      const pair = mapNode.items.find((p) => isScalar(p.key) && String((p.key as { value: unknown }).value) === 'sops')!;
+      const pair = mapNode.items.find((p) => yamlLibrary().isScalar(p.key) && String((p.key as { value: unknown }).value) === 'sops')!;
       const keyStart = (pair.key as YamlNode).range![0];
       const lineStart = text.lastIndexOf('\n', keyStart - 1) + 1;
       const v = pair.value as YamlNode | null;
@@ -362,9 +356,9 @@ export function readYaml(text: string): YamlDocument[] {
         end = nl < 0 ? text.length : nl + 1;
       }
       const find = (name: string): Span | null => {
-        if (!v || !isYamlMap(v)) return null;
+        if (!v || !yamlLibrary().isMap(v)) return null;
         const p = (v as unknown as { items: YamlPair<YamlNode, YamlNode>[] }).items.find(
-          (x) => isScalar(x.key) && String((x.key as { value: unknown }).value) === name,
+          (x) => yamlLibrary().isScalar(x.key) && String((x.key as { value: unknown }).value) === name,
         );
         const r = (p?.value as YamlNode | undefined)?.range;
         return r ? { start: r[0], end: r[1] } : null;
