@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createDecipheriv, pbkdf2Sync } from 'node:crypto';
-import { chmodSync, existsSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { encodeActSecretFile } from '../src/core/formats/act-secrets.js';
@@ -158,9 +158,21 @@ test('mirror sync encrypts with RUNNER_SECRETS_KEY; status, run --mirror offline
     assert.match(p.run(['run', '--mirror', '--', 'true'], { env: { RUNNER_SECRETS_KEY: KEY } }).stderr, /readable by others/);
     chmodSync(file, 0o600);
 
+    // rm overwrites before it unlinks: a hard link made beforehand still names the same
+    // blocks, and afterwards holds only zeros, as many as the mirror had bytes.
+    const link = join(p.home, 'mirror-hard-link');
+    linkSync(file, link);
+    const size = statSync(file).size;
+    assert.ok(size > 0 && readFileSync(link).some((b) => b !== 0));
     const rm = p.ok(['mirror', 'rm']);
     assert.match(rm.stderr, /wiped /);
     assert.ok(!existsSync(file));
+    const left = readFileSync(link);
+    assert.equal(left.length, size);
+    assert.ok(
+      left.every((b) => b === 0),
+      'the mirror was overwritten with zeros before removal',
+    );
     assert.match(p.ok(['mirror', 'status']).stdout, /no runner mirror for this checkout/);
     assert.match(
       p.run(['run', '--mirror', '--', 'true'], { env: { RUNNER_SECRETS_KEY: KEY } }).stderr,
