@@ -59,11 +59,13 @@ export function pathWith(dir: string): string {
 export interface FakeCall {
   argv: string[];
   stdin: string;
+  /** The names of the environment variables the CLI was started with (never their values). */
+  envNames: string[];
 }
 
 /**
- * A fake platform CLI (`gh`, `wrangler`) on PATH: records each call's argv and stdin (base64
- * in a JSON line) in a log, and keeps a list of secret names like the platform would: `secret
+ * A fake platform CLI (`gh`, `wrangler`) on PATH: records each call's argv, stdin (base64)
+ * and the names of its environment variables in a JSON line of a log, and keeps a list of secret names like the platform would: `secret
  * set NAME` (gh, with a new updatedAt) and `secret bulk` (wrangler, names from the JSON on
  * stdin) add to it, `secret list` prints it. Tests change it to act as someone else.
  */
@@ -86,7 +88,7 @@ const fs = require('fs');
 const chunks = [];
 let stdin = Buffer.alloc(0);
 try { stdin = fs.readFileSync(0); } catch {}
-fs.appendFileSync(${JSON.stringify(this.log)}, JSON.stringify({ argv: process.argv.slice(2), stdin: stdin.toString('base64') }) + '\\n');
+fs.appendFileSync(${JSON.stringify(this.log)}, JSON.stringify({ argv: process.argv.slice(2), stdin: stdin.toString('base64'), env: Object.keys(process.env).sort() }) + '\\n');
 if (process.env.FAKE_FAIL && process.argv.slice(2).join(' ').includes(process.env.FAKE_FAIL)) { process.stderr.write('fake failure\\n'); process.exit(1); }
 const listFile = ${JSON.stringify(this.listFile)};
 const [group, verb, name] = process.argv.slice(2);
@@ -109,8 +111,8 @@ else if (group === 'secret' && verb === 'bulk') upsert(Object.keys(JSON.parse(st
       .split('\n')
       .filter(Boolean)
       .map((l) => {
-        const c = JSON.parse(l) as { argv: string[]; stdin: string };
-        return { argv: c.argv, stdin: Buffer.from(c.stdin, 'base64').toString('utf8') };
+        const c = JSON.parse(l) as { argv: string[]; stdin: string; env: string[] };
+        return { argv: c.argv, stdin: Buffer.from(c.stdin, 'base64').toString('utf8'), envNames: c.env };
       });
   }
 

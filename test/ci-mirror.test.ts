@@ -8,12 +8,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createDecipheriv, pbkdf2Sync } from 'node:crypto';
-import { chmodSync, existsSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, linkSync, openSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { encodeActSecretFile } from '../src/core/formats/act-secrets.js';
-import { HAKO_BIN, type Project, hakoInProcessByDefault } from './helpers.js';
-import { AWKWARD, projectWithValues } from './ci-helpers.js';
+import { finished, HAKO_BIN, spawnHako, type Project, hakoInProcessByDefault } from './helpers.js';
+import { AWKWARD, ciScratch, projectWithValues } from './ci-helpers.js';
 import { godotenvParse } from './godotenv.js';
 
 hakoInProcessByDefault();
@@ -160,15 +160,61 @@ test('mirror sync encrypts with RUNNER_SECRETS_KEY; status, run --mirror offline
     assert.match(p.run(['run', '--mirror', '--', 'true'], { env: { RUNNER_SECRETS_KEY: KEY } }).stderr, /readable by others/);
     chmodSync(file, 0o600);
 
+    // rm overwrites before it unlinks: a hard link made beforehand still names the same
+    // blocks, and afterwards holds only zeros, as many as the mirror had bytes.
+    const link = join(p.home, 'mirror-hard-link');
+    linkSync(file, link);
+    const size = statSync(file).size;
+    assert.ok(size > 0 && readFileSync(link).some((b) => b !== 0));
     const rm = p.ok(['mirror', 'rm']);
     assert.match(rm.stderr, /wiped /);
     assert.ok(!existsSync(file));
+    const left = readFileSync(link);
+    assert.equal(left.length, size);
+    assert.ok(
+      left.every((b) => b === 0),
+      'the mirror was overwritten with zeros before removal',
+    );
     assert.match(p.ok(['mirror', 'status']).stdout, /no runner mirror for this checkout/);
     assert.match(
       p.run(['run', '--mirror', '--', 'true'], { env: { RUNNER_SECRETS_KEY: KEY } }).stderr,
       /this checkout has no runner mirror/,
     );
     assert.match(p.ok(['mirror', 'rm']).stderr, /no runner mirror to remove/);
+  } finally {
+    p.cleanup();
+  }
+});
+
+test('mirror secret-file refuses a regular file as stdout (values would sit on disk) unless --force', async () => {
+  const p = projectWithValues(VALUES);
+  try {
+    p.ok(['mirror', 'sync'], { env: { RUNNER_SECRETS_KEY: KEY } });
+    // A real process whose fd 1 is a file, as after `hako mirror secret-file > secrets.env`.
+    const toFile = async (args: string[]) => {
+      const path = join(ciScratch(), 'secrets.env');
+      const fd = openSync(path, 'w', 0o600);
+      try {
+        const child = spawnHako(['mirror', 'secret-file', ...args], {
+          cwd: p.dir,
+          env: { ...p.env, RUNNER_SECRETS_KEY: KEY },
+          stdio: ['ignore', fd, 'pipe'],
+        });
+        return { r: await finished(child), written: readFileSync(path, 'utf8') };
+      } finally {
+        closeSync(fd);
+      }
+    };
+    const refused = await toFile([]);
+    assert.equal(refused.r.code, 1, refused.r.stderr);
+    assert.match(refused.r.stderr, /^hako: error: stdout is a regular file: the secret file would put every value on disk/m);
+    assert.match(refused.r.stderr, /^hako: hint: feed it through a pipe .*process substitution .*--force/m);
+    assert.equal(refused.written, '', 'nothing reached the file');
+    const forced = await toFile(['--force']);
+    assert.equal(forced.r.code, 0, forced.r.stderr);
+    assert.deepEqual(godotenvParse(forced.written, { HOME: '/home/someone' }), VALUES);
+    // A pipe (spawnSync's stdout) is what it is meant for: no refusal.
+    assert.equal(p.run(['mirror', 'secret-file'], { env: { RUNNER_SECRETS_KEY: KEY }, process: true }).code, 0);
   } finally {
     p.cleanup();
   }

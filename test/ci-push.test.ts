@@ -21,8 +21,29 @@ function assertNoValueInArgv(calls: FakeCall[], values: Record<string, string>):
   }
 }
 
+/**
+ * hako's environment for a push: the key, and the other key-material variables a CI job may
+ * have set, which the platform CLI must not see; FAKE_SEEN shows the names are recorded.
+ */
 function withFake(p: Project, fake: FakeCli): NodeJS.ProcessEnv {
-  return { PATH: pathWith(fake.dir), HAKO_KEY: p.ok(['key', 'export']).stdout.trim() };
+  return {
+    PATH: pathWith(fake.dir),
+    HAKO_KEY: p.ok(['key', 'export']).stdout.trim(),
+    RUNNER_SECRETS_KEY: 'runner-mirror-key-for-push-test',
+    HAKO_PASSPHRASE: 'a passphrase the CLI must not see',
+    HAKO_PASSPHRASE_STAGING: 'another passphrase the CLI must not see', // an environment this project lacks: _DEVELOPMENT would be refused
+    FAKE_SEEN: '1',
+  };
+}
+
+/** docs/CI.md: the CLIs get hako's environment without key material. */
+function assertNoKeyMaterialSeen(calls: FakeCall[]): void {
+  assert.ok(calls.length > 0);
+  for (const c of calls) {
+    assert.ok(c.envNames.includes('FAKE_SEEN'), `${c.argv.join(' ')}: the fake recorded its environment`);
+    const leaked = c.envNames.filter((n) => n === 'HAKO_KEY' || n === 'RUNNER_SECRETS_KEY' || n.startsWith('HAKO_PASSPHRASE'));
+    assert.deepEqual(leaked, [], `${c.argv.join(' ')} saw key material variables`);
+  }
 }
 
 test('push github: one gh secret set per value, the value on stdin only; then only what changed', () => {
@@ -34,6 +55,7 @@ test('push github: one gh secret set per value, the value on stdin only; then on
     assert.equal(r.code, 0, r.stderr);
     const calls = gh.calls();
     assertNoValueInArgv(calls, AWKWARD);
+    assertNoKeyMaterialSeen(calls);
     assert.deepEqual(calls[0]!.argv, ['secret', 'list', '--json', 'name,updatedAt', '--repo', 'acme/shop']);
     const sets = calls.filter((c) => c.argv[1] === 'set');
     assert.deepEqual(
@@ -196,6 +218,7 @@ test('push cloudflare: one wrangler secret bulk with the changed values as JSON 
     assert.equal(r.code, 0, r.stderr);
     const calls = wrangler.calls();
     assertNoValueInArgv(calls, AWKWARD);
+    assertNoKeyMaterialSeen(calls);
     assert.deepEqual(
       calls.map((c) => c.argv),
       [

@@ -124,3 +124,23 @@ test('doctor never prompts, even for a passphrase environment on a terminal', as
   assert.equal(asked, 0);
   assert.equal(report.facts.environments.find((e) => e.env === 'team')!.access.opens, false);
 });
+
+test('the key lookup order, and which keychain answers here (none or the kernel keyring without a session bus)', (t) => {
+  const p = new Project();
+  t.after(() => p.cleanup());
+  // A process, so the keychain binding sees this environment: a D-Bus address where nothing listens.
+  const noBus = { DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/hako-doctor-bus' };
+  const r = p.run(['doctor'], { env: noBus, process: true });
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /^ {2}key lookup {3}HAKO_KEY → key file → keychain → age identities → passphrase$/m);
+  assert.match(
+    r.stdout,
+    /^ {2}keychain {5}(none usable here \(cannot reach the Secret Service: .+\)|kernel keyring only \(memory only, gone at reboot; --keychain needs --keychain-store kernel\))$/m,
+  );
+  const j = JSON.parse(p.ok(['doctor', '--json'], { env: noBus, process: true }).stdout);
+  assert.deepEqual(j.key_lookup, ['HAKO_KEY', 'key file', 'keychain', 'age identities', 'passphrase']);
+  assert.deepEqual(Object.keys(j.keychain).sort(), ['backend', 'durable', 'reason', 'store', 'usable']);
+  if (j.keychain.usable) assert.deepEqual([j.keychain.backend, j.keychain.store, j.keychain.durable], ['kernel keyring', 'kernel', false]);
+  else assert.deepEqual([j.keychain.backend, j.keychain.store], [null, null]);
+  assert.match(j.keychain.reason, /cannot reach the Secret Service/);
+});

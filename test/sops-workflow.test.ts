@@ -118,3 +118,24 @@ test('the sops workflow: two rules, encrypt, updatekeys, the age CLI, rotate --r
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('an age key file others can read is refused by name, with the fix, not reported as no identity', async () => {
+  const dir = tempDir('hako-sops-mode-');
+  try {
+    const alice = await person(dir, 'alice');
+    git(dir, 'init', '-q');
+    writeFileSync(join(dir, '.sops.yaml'), `creation_rules:\n  - path_regex: \\.env$\n    age: ${alice.recipient}\n`);
+    writeFileSync(join(dir, 'app.env'), 'TOKEN=t-mode-1234\n');
+    const env = baseEnv({ HOME: dir, SOPS_AGE_KEY_FILE: alice.file });
+    assert.equal(runHako(['sops', 'encrypt', '-i', 'app.env'], { cwd: dir, env }).code, 0);
+    chmodSync(alice.file, 0o644);
+    const r = runHako(['sops', 'decrypt', 'app.env'], { cwd: dir, env });
+    assert.equal(r.code, 128, r.stderr);
+    assert.match(r.stderr, /not used: .*is readable by others \(mode 644\)/);
+    assert.match(r.stderr, /^hako: hint: .*chmod/m);
+    assert.equal(r.stdout, '');
+    assert.ok(!r.stderr.includes(alice.identity) && !r.stderr.includes('t-mode-1234'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

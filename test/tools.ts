@@ -46,6 +46,7 @@ const PACKAGES: Record<string, string> = {
   'secret-tool': 'libsecret-tools',
   'gnome-keyring-daemon': 'gnome-keyring',
   'dbus-run-session': 'dbus',
+  'dbus-send': 'dbus',
   keyctl: 'keyutils',
   hyperfine: 'hyperfine',
   fish: 'fish',

@@ -3,6 +3,7 @@
  * a secret typed without echo, and a yes/no. Both exist only when stdin is a terminal;
  * nothing is ever read from a terminal that is not there.
  */
+import { fstatSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import { HakoError } from '../core/errors.js';
 import type { Io } from '../commands/command.js';
@@ -19,6 +20,13 @@ export function processIo(): Io {
     stdinIsTTY: isatty(0),
     stdoutIsTTY: process.stdout.isTTY === true,
     stderrIsTTY: process.stderr.isTTY === true,
+    get stdoutIsFile() {
+      try {
+        return fstatSync(1).isFile();
+      } catch {
+        return false; // fd 1 closed: nothing lands anywhere
+      }
+    },
     readStdin,
     streams: {
       stdout: process.stdout,

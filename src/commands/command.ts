@@ -24,6 +24,11 @@ export interface Io {
   readonly stdinIsTTY: boolean;
   readonly stdoutIsTTY: boolean;
   readonly stderrIsTTY: boolean;
+  /**
+   * Whether stdout is a regular file (fstat of fd 1), for commands whose output must not
+   * land on disk; absent where there is no file descriptor (in process).
+   */
+  readonly stdoutIsFile?: boolean;
   readStdin(): Promise<Buffer>;
   /** hako's own output streams, for relaying a child's output with backpressure (hako run). */
   readonly streams?: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream; readonly stdin?: NodeJS.ReadableStream };

@@ -12,6 +12,12 @@ function accessText(a: DoctorReport['facts']['environments'][number]['access']):
   return a.code === 'E_NO_KEY' ? 'no (no key here)' : `no: ${a.code}`;
 }
 
+function keychainText(k: DoctorReport['facts']['keychain']): string {
+  if (!k.usable) return `none usable here (${k.reason ?? 'no answer'})`;
+  if (k.durable === false) return `${k.backend} only (memory only, gone at reboot; --keychain needs --keychain-store kernel)`;
+  return `${k.backend} answers`;
+}
+
 function text(r: DoctorReport): string {
   const f = r.facts;
   const out: string[] = [`hako ${VERSION} (node ${process.version}, ${process.platform} ${process.arch})`, ''];
@@ -26,6 +32,8 @@ function text(r: DoctorReport): string {
   out.push(
     `  key folder   ${f.home.path ?? '(unusable)'}${f.home.origin === 'HAKO_HOME' ? ' (from HAKO_HOME)' : ''}; ${f.home.keyFiles} key file${f.home.keyFiles === 1 ? '' : 's'}`,
   );
+  out.push(`  key lookup   ${f.keyLookup.join(' → ')}`);
+  out.push(`  keychain     ${keychainText(f.keychain)}`);
   out.push(`  variables    ${f.variables.length ? f.variables.join(', ') : 'no key variables set'}`);
   const ids = f.identities?.identities ?? [];
   if (ids.length === 0 && (f.identities?.locked.length ?? 0) === 0) out.push('  identities   no age identity found');
@@ -67,10 +75,13 @@ export const doctorCommands: CommandSpec[] = [
     summary: 'say what state this checkout and this machine are in, and how to fix what is wrong',
     usage: 'hako doctor [--json]',
     description:
-      'Looks, never asks and never writes: the project file, its environments and whether each opens\n' +
-      'here and by which source, the key folder, the key variables set (names only), the age\n' +
-      'identities found, and every problem with a fix. Warns when an environment has a single way\n' +
-      'in (a random key with no recipients and no passphrase). Exits 1 when there is a problem.',
+      'Looks, never asks and never writes a file: the project file, its environments and whether\n' +
+      'each opens here and by which source, the key folder, the order keys are looked for in\n' +
+      '(HAKO_KEY, key file, keychain, age identities, passphrase), which OS keychain answers here\n' +
+      '(Secret Service, kernel keyring, or none; asked without a prompt, 3 s at most), the key\n' +
+      'variables set (names only), the age identities found, and every problem with a fix. Warns\n' +
+      'when an environment has a single way in (a random key with no recipients and no passphrase).\n' +
+      'Exits 1 when there is a problem.',
     options: { json: jsonOption },
     examples: ['hako doctor', 'hako doctor --json | jq ".findings[] | select(.severity == \\"problem\\")"'],
     async run(ctx, args) {
@@ -85,6 +96,14 @@ export const doctorCommands: CommandSpec[] = [
             git_root: f.gitRoot,
             project: f.project ? { root: f.project.root, file: f.project.file, readable: f.file !== null } : null,
             key_folder: { path: f.home.path, from: f.home.origin, key_files: f.home.keyFiles },
+            key_lookup: f.keyLookup,
+            keychain: {
+              usable: f.keychain.usable,
+              backend: f.keychain.backend,
+              store: f.keychain.store,
+              durable: f.keychain.durable,
+              reason: f.keychain.reason,
+            },
             variables: f.variables,
             identities: (f.identities?.identities ?? []).map((i) => ({
               recipient: i.recipient,

@@ -3,6 +3,7 @@ import { defaultEnv } from '../services/secrets.js';
 import { mirrorStatus, readMirror, removeMirror, syncMirror } from '../services/mirror.js';
 import { selectNames } from '../services/selection.js';
 import { encodeActSecretFile } from '../core/formats/act-secrets.js';
+import { HakoError } from '../core/errors.js';
 import { assertNoProcessControl, deliveredVariables } from '../core/process-control-names.js';
 import { flag, str, type CommandSpec } from './command.js';
 import { allowedNames, allowOption, envOption, jsonOption, listOf } from './options.js';
@@ -98,14 +99,16 @@ export const mirrorCommands: CommandSpec[] = [
   {
     words: ['mirror', 'secret-file'],
     summary: "print a mirrored environment in act's --secret-file format, for a pipe",
-    usage: 'hako mirror secret-file [--env E] [--only NAME]... [--allow NAME]...',
+    usage: 'hako mirror secret-file [--env E] [--only NAME]... [--allow NAME]... [--force]',
     description:
       'Reads the mirror (RUNNER_SECRETS_KEY when it is encrypted; no repository key) and prints\n' +
       'NAME="value" lines as act reads them (godotenv). Meant for a pipe, never a file:\n' +
       '  hako mirror secret-file | act --secret-file /dev/stdin\n' +
-      '  act --secret-file <(hako mirror secret-file)',
+      '  act --secret-file <(hako mirror secret-file)\n' +
+      'When stdout is a regular file (> secrets.env) it refuses and prints nothing, unless --force.',
     options: {
       env: envOption,
+      force: { type: 'boolean', help: 'print even when stdout is a regular file (the values then sit on disk)' },
       only: { type: 'string', multiple: true, label: 'NAME', help: 'only these names (repeatable, or A,B)' },
       allow: allowOption,
     },
@@ -114,6 +117,13 @@ export const mirrorCommands: CommandSpec[] = [
       'act push --secret-file <(hako mirror secret-file)',
     ],
     async run(ctx, args) {
+      if (ctx.io.stdoutIsFile && !flag(args, 'force')) {
+        throw new HakoError(
+          'E_NOT_IN_MEMORY',
+          'stdout is a regular file: the secret file would put every value on disk in plaintext; nothing was written',
+          'feed it through a pipe (hako mirror secret-file | act --secret-file /dev/stdin) or process substitution (act --secret-file <(hako mirror secret-file)); --force writes the file anyway',
+        );
+      }
       const env = defaultEnv(ctx, str(args, 'env'));
       const values = selectNames(readMirror(ctx, env), listOf(args, 'only'), env);
       assertNoProcessControl(deliveredVariables(values.keys(), 'value'), allowedNames(args), 'hako mirror secret-file');

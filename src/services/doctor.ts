@@ -2,7 +2,8 @@
  * `hako doctor`: what state this checkout and this machine are in, without asking anyone
  * anything (no prompt, no write): the project file, the environments and whether each opens
  * here and by which source, where key files live, the key variables set (names only), the age
- * identities found, and every problem with its fix.
+ * identities found, the order keys are looked for in, which OS keychain answers here (asked
+ * without a prompt and with a short time limit), and every problem with its fix.
  *
  * The facts are gathered once (`DoctorFacts`); then each check in CHECKS looks at them and
  * returns findings. To teach doctor something new, add a check.
@@ -12,6 +13,9 @@ import { join } from 'node:path';
 import { HakoError, isHakoError } from '../core/errors.js';
 import { SECRETS_FILE_NAME, type SecretsFile } from '../core/formats/secrets-file.js';
 import { hakoHome, keysDir } from '../core/home.js';
+import { keychainStatus, type KeychainStatus } from '../core/keychain/keychain.js';
+import { defaultKeySources } from '../core/keys/default-sources.js';
+import type { KeySource } from '../core/keys/key-source.js';
 import { isKeyMaterialVar } from '../core/keys/key-material.js';
 import { nonInteractive, type ServiceContext } from './context.js';
 import { probeAccess, type Access } from './environments.js';
@@ -51,7 +55,22 @@ export interface DoctorFacts {
   /** Names of the key-carrying variables that are set (never their values). */
   variables: string[];
   identities: WhoAmI | null;
+  /** Where a key is looked for, first to last (the first that has one wins). */
+  keyLookup: string[];
+  /** Which OS keychain answers here. */
+  keychain: KeychainStatus;
 }
+
+/** How long doctor waits for a keychain to answer before calling it unusable. */
+const KEYCHAIN_PROBE_MS = 3_000;
+
+const SOURCE_LABELS: Record<KeySource['kind'], string> = {
+  'bundle-env': 'HAKO_KEY',
+  'key-file': 'key file',
+  keychain: 'keychain',
+  'age-identity': 'age identities',
+  passphrase: 'passphrase',
+};
 
 export interface Check {
   name: string;
@@ -77,6 +96,8 @@ async function gather(ctx: ServiceContext): Promise<DoctorFacts> {
       .filter((k) => isKeyMaterialVar(k) && ctx.env[k])
       .sort(),
     identities: null,
+    keyLookup: defaultKeySources({ env: ctx.env }).map((s) => SOURCE_LABELS[s.kind]),
+    keychain: await keychainStatus(KEYCHAIN_PROBE_MS),
   };
   try {
     facts.project = findProject(ctx);

@@ -97,10 +97,13 @@ export async function dataKeyOf(ctx: ServiceContext, md: SopsMetadata, path: str
     const looked = set.identities.length
       ? `${set.identities.length} age identit${set.identities.length === 1 ? 'y' : 'ies'} found`
       : `no age identity found (looked at ${set.looked.join(', ')})`;
+    // An identity that was found but refused (a key file others can read, a bad SOPS_AGE_KEY_CMD)
+    // is the likeliest reason: say so, and give its fix first.
+    const refused = set.problems.length ? `; not used: ${set.problems.map((p) => p.message).join('; ')}` : '';
     throw new HakoError(
       'E_SOPS_NO_KEY',
-      `${path}: cannot open the data key: ${err.message} (${tried}; ${looked})`,
-      'set SOPS_AGE_KEY_FILE to a key file whose recipient is in the file, or import the PGP key into gpg',
+      `${path}: cannot open the data key: ${err.message} (${tried}; ${looked}${refused})`,
+      set.problems[0]?.hint ?? 'set SOPS_AGE_KEY_FILE to a key file whose recipient is in the file, or import the PGP key into gpg',
     );
   }
 }

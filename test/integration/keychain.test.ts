@@ -4,9 +4,9 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Project, type RunResult } from '../helpers.js';
+import { HAKO_BIN, Project, tempDir, type RunResult } from '../helpers.js';
 import { skipUnless, toolPath } from '../tools.js';
 import { hakoInKernelSession, SECRET_SERVICE_TOOLS, SecretServiceSession } from './keyring.js';
 
@@ -28,6 +28,38 @@ function emptyProject(): Project {
   p.ok(['env', 'rm', 'development', '--yes']);
   rmSync(join(p.home, 'keys'), { recursive: true, force: true });
   return p;
+}
+
+/** Every file under `dir` with its bytes and mode, to show that nothing changed. */
+function snapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string, rel: string): void => {
+    if (!existsSync(d)) return;
+    for (const name of readdirSync(d).sort()) {
+      const path = join(d, name);
+      const st = statSync(path);
+      if (st.isDirectory()) walk(path, `${rel}${name}/`);
+      else out[`${rel}${name}`] = `${(st.mode & 0o777).toString(8)}:${readFileSync(path).toString('base64')}`;
+    }
+  };
+  walk(dir, '');
+  return out;
+}
+
+/**
+ * hako as a process with a time limit, so a keychain that waits on an unlock prompt fails the
+ * test instead of hanging it.
+ */
+function hakoWithin(p: Project, args: string[], env: NodeJS.ProcessEnv, input = ''): RunResult {
+  const r = spawnSync(process.execPath, [HAKO_BIN, ...args], {
+    cwd: p.dir,
+    env: { ...p.env, ...env },
+    input,
+    timeout: 90_000,
+    killSignal: 'SIGKILL',
+  });
+  assert.equal(r.signal, null, `hako ${args.join(' ')} did not finish within 90 s (an unlock prompt waiting?)`);
+  return { code: r.status, signal: r.signal, stdout: r.stdout.toString(), stderr: r.stderr.toString(), stdoutBytes: r.stdout };
 }
 
 function keyFiles(p: Project): string[] {
@@ -52,6 +84,20 @@ describe('Secret Service (gnome-keyring in a private D-Bus session)', { skip: sk
     assert.deepEqual(keyFiles(p), []);
     assert.deepEqual(ss.accounts('hako-key'), [keyId], 'secret-tool sees the key hako wrote');
 
+    // doctor names the backend that answers, and the lookup order.
+    const doctor = p.run(['doctor']);
+    assert.match(doctor.stdout, /^ {2}keychain {5}Secret Service answers$/m, doctor.stdout + doctor.stderr);
+    assert.match(doctor.stdout, /^ {2}key lookup {3}HAKO_KEY → key file → keychain → age identities → passphrase$/m);
+    const doctorJson = JSON.parse(p.run(['doctor', '--json']).stdout);
+    assert.deepEqual(doctorJson.keychain, {
+      usable: true,
+      backend: 'Secret Service',
+      store: 'secret-service',
+      durable: true,
+      reason: null,
+    });
+    assert.deepEqual(ss.accounts('hako-probe'), [], 'doctor leaves nothing in the keychain');
+
     // Use it.
     p.set('API_TOKEN', 'tok-ss-7f3e91', 'staging');
     assert.equal(p.get('API_TOKEN', 'staging'), 'tok-ss-7f3e91');
@@ -65,6 +111,28 @@ describe('Secret Service (gnome-keyring in a private D-Bus session)', { skip: sk
     const bundle = p.ok(['key', 'export', '--env', 'staging']).stdout;
     const looked = ss.secretTool('lookup', 'service', 'hako-key', 'username', keyId);
     assert.equal(looked.stdout.trim(), bundleKey(bundle));
+
+    // The record under $HAKO_HOME/keychain/ names the key, never holds it.
+    const recordText = readFileSync(join(p.home, 'keychain', 'keys', `${keyId}.json`), 'utf8');
+    assert.deepEqual(Object.keys(JSON.parse(recordText)).sort(), ['env', 'key_id', 'store', 'version']);
+    const raw = Buffer.from(bundleKey(bundle), 'base64');
+    for (const form of [raw.toString('base64'), raw.toString('base64url'), raw.toString('hex'), raw.toString('base64').slice(0, 16)])
+      assert.ok(!recordText.includes(form), 'no key bytes in the keychain record');
+
+    // A key file with the same key id comes first in the lookup order, and hako says so.
+    mkdirSync(join(p.home, 'keys'), { recursive: true, mode: 0o700 });
+    writeFileSync(join(p.home, 'keys', keyId), `${bundleKey(bundle)}\n`, { mode: 0o600 });
+    chmodSync(join(p.home, 'keys', keyId), 0o600);
+    const pinned = JSON.parse(p.ok(['key', 'ls', '--json']).stdout);
+    assert.equal(pinned.environments[0].via, 'key-file');
+    assert.equal(pinned.environments[0].source, join(p.home, 'keys', keyId));
+    const again = p.ok(['key', 'import', '--keychain'], { input: bundle });
+    assert.match(
+      again.stderr,
+      /note: the key file .* holds this key too and is looked at first; remove it to keep the key only in the keychain/,
+    );
+    rmSync(join(p.home, 'keys'), { recursive: true, force: true });
+    assert.equal(JSON.parse(p.ok(['key', 'ls', '--json']).stdout).environments[0].via, 'keychain');
 
     // An age identity in the keychain, found like an identity file.
     const recipient = p.ok(['keygen', '--keychain']).stdout.trim();
@@ -134,6 +202,87 @@ describe('Secret Service (gnome-keyring in a private D-Bus session)', { skip: sk
     assert.equal(away.code, 1, away.stderr);
     assert.match(away.stderr, /cannot (read from|reach) the Secret Service/);
     assert.equal(p.ok(['get', 'A', '--env', 'staging', '-n'], { env: { HAKO_KEY: bundle } }).stdout, 'value-a-0192');
+  });
+
+  test('a locked keyring: env add --keychain and keygen --keychain fail, say why, and change nothing', async (t) => {
+    const ss = await SecretServiceSession.start({ locked: true });
+    const p = emptyProject();
+    t.after(async () => {
+      p.cleanup();
+      await ss.stop();
+    });
+    // The collection really is locked: secret-tool cannot store in it either.
+    const st = spawnSync(toolPath('secret-tool')!, ['store', '--label=x', 'service', 'hako-test', 'username', 'u'], {
+      env: { PATH: process.env['PATH'], DBUS_SESSION_BUS_ADDRESS: ss.bus },
+      input: 'v\n',
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    assert.notEqual(st.status, 0, 'secret-tool stored into a keyring that should be locked');
+
+    const file = p.file();
+    const home = snapshot(p.home);
+    for (const args of [
+      ['env', 'add', 'staging', '--keychain'],
+      ['keygen', '--keychain'],
+    ]) {
+      const r = hakoWithin(p, args, ss.env);
+      assert.equal(r.code, 1, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, /^hako: error: no keychain is usable here: cannot write to the Secret Service: .*(unlock|locked)/m);
+      assert.match(r.stderr, /^hako: hint: .*an unlocked keyring/m);
+      assert.equal(r.stdout, '');
+      assert.equal(p.file(), file, `${args.join(' ')} left .hako/secrets.json as it was`);
+      assert.deepEqual(snapshot(p.home), home, `${args.join(' ')} left HAKO_HOME as it was`);
+    }
+    assert.deepEqual(ss.accounts('hako-key'), []);
+    assert.deepEqual(ss.accounts('hako-age-identity'), []);
+    // doctor still names the Secret Service (a lookup of nothing answers without unlocking).
+    const doctor = hakoWithin(p, ['doctor', '--json'], ss.env);
+    assert.equal(JSON.parse(doctor.stdout).keychain.backend, 'Secret Service');
+  });
+
+  test('key import --keychain refuses a key off the chain this machine pinned (fork, rollback) and stores nothing', async (t) => {
+    const ss = await SecretServiceSession.start();
+    const p = emptyProject();
+    const other = tempDir('hako-home-other-');
+    t.after(async () => {
+      p.cleanup();
+      rmSync(other, { recursive: true, force: true });
+      await ss.stop();
+    });
+    p.env = { ...p.env, ...ss.env };
+    p.ok(['env', 'add', 'staging']); // a key file: this machine pins the chain [A]
+    p.set('A', 'value-a-fork-31', 'staging');
+    const fileA = p.file();
+    const bundleA = p.ok(['key', 'export', '--env', 'staging']).stdout;
+    p.ok(['key', 'rotate', '--env', 'staging']); // pinned: [A, B]
+    const fileB = p.file();
+
+    // Another machine, from the older file, rotates A to C: the chain [A, C] forks from [A, B].
+    const elsewhere = { HAKO_HOME: other, HOME: other };
+    writeFileSync(join(p.dir, '.hako', 'secrets.json'), fileA);
+    p.ok(['key', 'import'], { input: bundleA, env: elsewhere });
+    p.ok(['key', 'rotate', '--env', 'staging'], { env: elsewhere });
+    const forked = p.file();
+    const keyC = p.json().environments.staging.key_id as string;
+    const bundleC = p.ok(['key', 'export', '--env', 'staging'], { env: elsewhere }).stdout;
+
+    const home = snapshot(p.home);
+    for (const [what, file, bundle, keyId] of [
+      ['fork', forked, bundleC, keyC],
+      ['rollback', fileA, bundleA, JSON.parse(fileA).environments.staging.key_id as string],
+    ] as const) {
+      writeFileSync(join(p.dir, '.hako', 'secrets.json'), file);
+      const r = p.run(['key', 'import', '--keychain'], { input: bundle });
+      assert.equal(r.code, 7, `${what}: ${r.stderr}`);
+      assert.match(r.stderr, /^hako: error: .*environment 'staging'/m);
+      assert.deepEqual(ss.accounts('hako-key'), [], `${what}: no keychain entry`);
+      assert.ok(!existsSync(join(p.home, 'keychain', 'keys', `${keyId}.json`)), `${what}: no keychain record`);
+      assert.deepEqual(snapshot(p.home), home, `${what}: HAKO_HOME unchanged (pins included)`);
+      assert.equal(p.file(), file);
+    }
+    writeFileSync(join(p.dir, '.hako', 'secrets.json'), fileB);
+    assert.equal(p.get('A', 'staging'), 'value-a-fork-31');
   });
 });
 

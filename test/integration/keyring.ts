@@ -1,6 +1,7 @@
 /**
  * Real keyrings for tests: a private D-Bus session with GNOME Keyring's Secret Service
- * (unlocked with an empty password, which creates its login keyring in a scratch HOME), and
+ * (unlocked with an empty password, which creates its login keyring in a scratch HOME, and
+ * locked again on request, as after a screen lock), and
  * the kernel keyring, reached by running each command in a fresh session keyring
  * (`keyctl session -`; the binding links entries into the user's persistent keyring, so they
  * outlive one command, like a login session).
@@ -11,7 +12,7 @@ import { join } from 'node:path';
 import { HAKO_BIN, tempDir, type RunResult } from '../helpers.js';
 import { toolPath } from '../tools.js';
 
-export const SECRET_SERVICE_TOOLS = ['dbus-run-session', 'gnome-keyring-daemon', 'secret-tool'] as const;
+export const SECRET_SERVICE_TOOLS = ['dbus-run-session', 'dbus-send', 'gnome-keyring-daemon', 'secret-tool'] as const;
 
 export class SecretServiceSession {
   private constructor(
@@ -20,8 +21,24 @@ export class SecretServiceSession {
     readonly bus: string,
   ) {}
 
-  /** Starts dbus-run-session with an unlocked gnome-keyring; resolves once the bus answers. */
-  static start(): Promise<SecretServiceSession> {
+  /**
+   * Starts dbus-run-session with an unlocked gnome-keyring; resolves once the bus answers.
+   * `locked`: then locks its login keyring again (the collection exists, locked).
+   */
+  static async start(opts: { locked?: boolean } = {}): Promise<SecretServiceSession> {
+    const session = await SecretServiceSession.spawn();
+    if (opts.locked) {
+      try {
+        session.lock();
+      } catch (err) {
+        await session.stop();
+        throw err;
+      }
+    }
+    return session;
+  }
+
+  private static spawn(): Promise<SecretServiceSession> {
     const home = tempDir('hako-dbus-home-');
     const data = join(home, '.local', 'share');
     const cache = join(home, '.cache');
@@ -30,6 +47,8 @@ export class SecretServiceSession {
     const script =
       'echo | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1 || exit 3; ' +
       'printf "BUS=%s\\n" "$DBUS_SESSION_BUS_ADDRESS"; exec cat >/dev/null';
+    // No DISPLAY or WAYLAND_DISPLAY: an unlock prompt (gcr-prompter, started over D-Bus) cannot
+    // open a window, so the keyring dismisses it at once instead of waiting for a person.
     const child = spawn(toolPath('dbus-run-session')!, ['--', 'sh', '-c', script], {
       env: { PATH: process.env['PATH'], HOME: home, XDG_DATA_HOME: data, XDG_CACHE_HOME: cache, XDG_RUNTIME_DIR: home },
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -53,6 +72,28 @@ export class SecretServiceSession {
         reject(new Error(`dbus-run-session exited ${code}: ${err}`));
       });
     });
+  }
+
+  /**
+   * Locks the login keyring through the Secret Service API (`secret-tool lock` crashes on
+   * some versions). Afterwards secret-tool can no longer store an item in it.
+   */
+  lock(): void {
+    const r = spawnSync(
+      toolPath('dbus-send')!,
+      [
+        '--session',
+        '--print-reply',
+        '--reply-timeout=10000',
+        '--dest=org.freedesktop.secrets',
+        '/org/freedesktop/secrets',
+        'org.freedesktop.Secret.Service.Lock',
+        'array:objpath:/org/freedesktop/secrets/collection/login',
+      ],
+      { env: { PATH: process.env['PATH'], HOME: this.home, DBUS_SESSION_BUS_ADDRESS: this.bus }, encoding: 'utf8', timeout: 15_000 },
+    );
+    if (r.status !== 0 || !r.stdout.includes('/org/freedesktop/secrets/collection/login'))
+      throw new Error(`could not lock the login keyring: ${r.stderr}${r.stdout}`);
   }
 
   get env(): NodeJS.ProcessEnv {

@@ -76,6 +76,7 @@ export class Keychain {
   constructor(
     readonly store: KeychainStore,
     private readonly binding: Binding,
+    private readonly timeoutMs: number = CALL_TIMEOUT_MS,
   ) {
     this.backend = backendName(store);
   }
@@ -96,7 +97,7 @@ export class Keychain {
 
   async get(service: string, account: string): Promise<string | null> {
     try {
-      return await this.entry(service, account).getPassword(AbortSignal.timeout(CALL_TIMEOUT_MS));
+      return await this.entry(service, account).getPassword(AbortSignal.timeout(this.timeoutMs));
     } catch (err) {
       throw this.failure('cannot read from', err);
     }
@@ -104,7 +105,7 @@ export class Keychain {
 
   async set(service: string, account: string, value: string): Promise<void> {
     try {
-      await this.entry(service, account).setPassword(value, AbortSignal.timeout(CALL_TIMEOUT_MS));
+      await this.entry(service, account).setPassword(value, AbortSignal.timeout(this.timeoutMs));
     } catch (err) {
       throw this.failure('cannot write to', err);
     }
@@ -113,7 +114,7 @@ export class Keychain {
   /** True when an entry was deleted, false when there was none. */
   async delete(service: string, account: string): Promise<boolean> {
     try {
-      return await this.entry(service, account).deleteCredential(AbortSignal.timeout(CALL_TIMEOUT_MS));
+      return await this.entry(service, account).deleteCredential(AbortSignal.timeout(this.timeoutMs));
     } catch (err) {
       throw this.failure('cannot delete from', err);
     }
@@ -126,11 +127,19 @@ export class Keychain {
   async accounts(service: string): Promise<string[] | null> {
     if (this.store === 'kernel') return null;
     try {
-      const found = await this.binding.findCredentialsAsync(service, null, AbortSignal.timeout(CALL_TIMEOUT_MS));
+      const found = await this.binding.findCredentialsAsync(service, null, AbortSignal.timeout(this.timeoutMs));
       return found.map((c) => c.account);
     } catch (err) {
       throw this.failure('cannot search', err);
     }
+  }
+
+  /**
+   * Whether the store answers at all, without writing: looks up an entry that does not exist.
+   * Nothing matches, so nothing asks to be unlocked; a locked keyring still answers.
+   */
+  async answers(): Promise<void> {
+    await this.get(PROBE_SERVICE, `probe-${randomBytes(8).toString('hex')}`);
   }
 
   /** Writes, reads back and deletes a throw-away entry; throws with the store's own reason. */
@@ -147,17 +156,17 @@ export class Keychain {
 
   private failure(what: string, err: unknown): HakoError {
     if (err instanceof HakoError) return err;
-    return new HakoError('E_KEYCHAIN', `${what} the ${this.backend}: ${reasonOf(err)}`, hintFor(this.store));
+    return new HakoError('E_KEYCHAIN', `${what} the ${this.backend}: ${reasonOf(err, this.timeoutMs)}`, hintFor(this.store));
   }
 }
 
 const PROBE_SERVICE = 'hako-probe';
 
 /** The binding's own reason, one line, without anything but its text. */
-export function reasonOf(err: unknown): string {
+export function reasonOf(err: unknown, timeoutMs: number = CALL_TIMEOUT_MS): string {
   if (err instanceof HakoError) return err.message;
   const e = err as { name?: string; message?: string };
-  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return `no answer within ${CALL_TIMEOUT_MS / 1000} s`;
+  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return `no answer within ${timeoutMs / 1000} s`;
   const msg = typeof e?.message === 'string' ? e.message : String(err);
   return displayText(msg.split('\n')[0]!.replace(/^Platform failure: /, ''), 200);
 }
@@ -230,4 +239,51 @@ export async function chooseKeychain(request: KeychainRequest): Promise<Keychain
       `${hintFor('secret-service')}; or keep the key in a key file (without --keychain)`,
     );
   }
+}
+
+/** What this machine offers as a keychain, as far as can be told without asking anyone. */
+export interface KeychainStatus {
+  /** Whether a keychain answered here. */
+  usable: boolean;
+  store: KeychainStore | null;
+  /** The backend that answered ("Secret Service", "kernel keyring", …), or null. */
+  backend: string | null;
+  /** False for the kernel keyring (memory only); null when none answered. */
+  durable: boolean | null;
+  /** Why the preferred store did not answer, when it did not. */
+  reason: string | null;
+}
+
+/**
+ * Which keychain answers here, cheaply and without a prompt: the Secret Service (or the
+ * platform's keychain) is only asked for an entry that does not exist, which never pops up
+ * an unlock dialog, so a locked keyring counts as answering; on Linux, when it does not
+ * answer, the kernel keyring gets the full write-read-delete probe (it has no dialogs and
+ * lives in memory). Each call gives up after `timeoutMs`.
+ */
+export async function keychainStatus(timeoutMs: number): Promise<KeychainStatus> {
+  let binding: Binding;
+  try {
+    binding = await loadBinding();
+  } catch (err) {
+    return { usable: false, store: null, backend: null, durable: null, reason: reasonOf(err) };
+  }
+  const first = new Keychain(process.platform === 'linux' ? 'secret-service' : 'os', binding, timeoutMs);
+  let reason: string;
+  try {
+    await first.answers();
+    return { usable: true, store: first.store, backend: first.backend, durable: true, reason: null };
+  } catch (err) {
+    reason = reasonOf(err, timeoutMs);
+  }
+  if (process.platform === 'linux') {
+    const kernel = new Keychain('kernel', binding, timeoutMs);
+    try {
+      await kernel.probe();
+      return { usable: true, store: 'kernel', backend: kernel.backend, durable: false, reason };
+    } catch (err) {
+      reason = `${reason}; ${reasonOf(err, timeoutMs)}`;
+    }
+  }
+  return { usable: false, store: null, backend: null, durable: null, reason };
 }
