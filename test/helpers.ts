@@ -25,7 +25,10 @@ export interface RunOptions {
   input?: string | Buffer;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
-  /** Run the built binary as a child process even in a file that runs hako in process. */
+  /**
+   * true: run the built binary as a child process even in a file that runs hako in process.
+   * false: run in process even in a file that runs the binary (set-up: `Project`'s init and set).
+   */
   process?: boolean;
 }
 
@@ -88,7 +91,9 @@ export class Project {
     this.home = opts.home ?? tempDir('hako-home-');
     this.env = baseEnv({ HAKO_HOME: this.home, HOME: this.home });
     git(this.dir, 'init', '-q');
-    if (opts.init !== false) this.ok(['init']);
+    // Set-up runs in process in every file (the same main as the binary, without a process
+    // start); what a test then runs goes where the file says.
+    if (opts.init !== false) this.ok(['init'], { process: false });
   }
 
   run(args: string[], opts: RunOptions = {}): RunResult {
@@ -104,9 +109,9 @@ export class Project {
 
   /** Sets a value; an environment the project lacks is made first (hako env add), as a user would. */
   set(name: string, value: string, env?: string): void {
-    if (env && !(env in (this.json().environments ?? {}))) this.ok(['env', 'add', env]);
-    if (value === '') this.ok(['set', name, '--empty', ...(env ? ['--env', env] : [])]);
-    else this.ok(['set', name, ...(env ? ['--env', env] : [])], { input: `${value}\n` });
+    if (env && !(env in (this.json().environments ?? {}))) this.ok(['env', 'add', env], { process: false });
+    if (value === '') this.ok(['set', name, '--empty', ...(env ? ['--env', env] : [])], { process: false });
+    else this.ok(['set', name, ...(env ? ['--env', env] : [])], { input: `${value}\n`, process: false });
   }
 
   get(name: string, env?: string): string {
@@ -137,7 +142,7 @@ function needsProcess(args: string[], env: NodeJS.ProcessEnv | undefined): boole
 }
 
 export function runHako(args: string[], opts: RunOptions = {}): RunResult {
-  if (inProcess && opts.process !== true && !needsProcess(args, opts.env)) {
+  if ((opts.process === false || (inProcess && opts.process !== true)) && !needsProcess(args, opts.env)) {
     const r = hakoSync({ args, cwd: opts.cwd ?? process.cwd(), env: opts.env ?? baseEnv(), input: opts.input ?? '' });
     return { code: r.code, signal: r.signal, stdout: r.stdout.toString('utf8'), stderr: r.stderr, stdoutBytes: r.stdout };
   }
