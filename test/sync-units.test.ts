@@ -3,7 +3,7 @@
  * - SSH targets from `.hako/servers.json` (written by whoever can push to the repository) can
  *   never become an ssh option or carry shell characters; the ssh command line ends options
  *   with `--` before the target and pins host keys; a hostile servers.json stops `hako sync`
- *   before ssh runs.
+ *   before ssh runs; failed servers make exit 1, however many.
  * - `hako servers rm` checks every environment it will rotate before changing any: a
  *   passphrase environment needs --passphrase or --random.
  * - `hako export --format k8s-secret` writes a Secret manifest as a SOPS file that two readers
@@ -108,6 +108,25 @@ describe('SSH targets from servers.json', () => {
     assert.equal(r.code, 5, r.stderr);
     assert.match(r.stderr, /starts with "-"/);
     assert.ok(!existsSync(marker), 'ssh was never started');
+    p.cleanup();
+  });
+
+  test('two servers that fail: exit 1 (not 2, a usage error), both named, failed: 2 in --json', () => {
+    const p = new Project();
+    p.set('A', 'value-a-1234', 'production');
+    const dir = tempDir('hako-fake-ssh-');
+    const fake = join(dir, 'ssh');
+    writeFileSync(fake, '#!/bin/sh\necho "ssh: connect to host: Connection refused" >&2\nexit 255\n');
+    chmodSync(fake, 0o755);
+    const servers = { 'web-1': good, 'web-2': { ...good, target: 'deploy@web-2.example.com' } };
+    writeFileSync(join(p.dir, '.hako', 'servers.json'), JSON.stringify({ servers, version: 1 }));
+    const r = p.run(['sync', '--env', 'production'], { env: { HAKO_SSH: fake } });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /web-1 failed/);
+    assert.match(r.stderr, /web-2 failed/);
+    const j = p.run(['sync', '--env', 'production', '--json'], { env: { HAKO_SSH: fake } });
+    assert.equal(j.code, 1);
+    assert.equal(JSON.parse(j.stdout).failed, 2);
     p.cleanup();
   });
 });

@@ -9,9 +9,12 @@ import { envOption, jsonOption, listOf } from './options.js';
 import { json, table } from './table.js';
 import { readNewPassphrase } from './input.js';
 
-/** The exit code of a sync: how many servers failed (at most 100). */
+/**
+ * The exit code of a sync: 1 when any server failed, so it never reads as another documented
+ * code (2 is a usage error, 3 a missing key…); how many failed is in the table and in --json.
+ */
 export function syncExitCode(report: SyncReport): number {
-  return Math.min(report.failed, 100);
+  return report.failed > 0 ? 1 : 0;
 }
 
 function shortHash(h: string | null): string {
@@ -248,8 +251,8 @@ export const serverCommands: CommandSpec[] = [
       "default): compare the fingerprint of the entry the server's agent holds with the repository's,\n" +
       'and when they differ send the entry as committed (ciphertext only; no key is needed here). The\n' +
       'agent opens it with its own age identity, checks key continuity and rolls its apps. A failed\n' +
-      'server does not stop the others. The exit code is the number of servers that failed (0: all\n' +
-      'in step), at most 100. Uses your ssh (HAKO_SSH to name another program); host keys must match\n' +
+      'server does not stop the others. Exit 1 when any server failed (how many: the table, --json),\n' +
+      '0 when all are in step. Uses your ssh (HAKO_SSH to name another program); host keys must match\n' +
       'the ones pinned at servers add. HAKO_SSH_CONTROL_PERSIST=SECONDS keeps connections open for\n' +
       'the next command (ControlMaster).',
     options: {
