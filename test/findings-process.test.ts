@@ -234,13 +234,29 @@ test('--via files: leftovers of a SIGKILLed hako are swept by the next run; live
   t.after(() => p.cleanup());
   const env = { ...p.env, XDG_RUNTIME_DIR: base };
   const run = spawnHako(
-    ['run', '--via', 'files', '--', process.execPath, '-e', 'console.log(process.env.HAKO_SECRETS_DIR); setInterval(() => {}, 1000)'],
+    [
+      'run',
+      '--via',
+      'files',
+      '--',
+      process.execPath,
+      '-e',
+      'console.log(process.pid, process.env.HAKO_SECRETS_DIR); setInterval(() => {}, 1000)',
+    ],
     {
       cwd: p.dir,
       env,
     },
   );
-  const dir = (await waitForOutput(run, '\n')).trim();
+  const [childPid, dir] = (await waitForOutput(run, '\n')).trim().split(' ') as [string, string];
+  // A SIGKILLed hako cannot stop its program: the test does, so no process outlives it.
+  t.after(() => {
+    try {
+      process.kill(Number(childPid), 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  });
   assert.ok(dir.startsWith(base) && existsSync(join(dir, 'API_TOKEN')), dir);
   run.kill('SIGKILL');
   await new Promise((r) => run.once('exit', r));

@@ -134,11 +134,17 @@ export class Project {
 
 /**
  * Calls that keep a real process even in an in-process file: a command that starts a program
- * (the launcher relays its output through hako's own streams), and a call whose environment
- * sets NODE_OPTIONS (which only a starting node reads).
+ * (the launcher relays its output through hako's own streams), a call whose environment sets
+ * NODE_OPTIONS (which only a starting node reads), and one that names a D-Bus session (the
+ * keychain binding reads the process's real environment, which a worker's process.env is not).
  */
 function needsProcess(args: string[], env: NodeJS.ProcessEnv | undefined): boolean {
-  return args[0] === 'run' || (args[0] === 'sops' && (args[1] ?? '').startsWith('exec-')) || env?.['NODE_OPTIONS'] !== undefined;
+  return (
+    args[0] === 'run' ||
+    (args[0] === 'sops' && (args[1] ?? '').startsWith('exec-')) ||
+    env?.['NODE_OPTIONS'] !== undefined ||
+    env?.['DBUS_SESSION_BUS_ADDRESS'] !== undefined
+  );
 }
 
 export function runHako(args: string[], opts: RunOptions = {}): RunResult {

@@ -7,9 +7,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { HAKO_BIN, Project, REPO_ROOT, tempDir, type RunResult, hakoInProcessByDefault } from './helpers.js';
-
-hakoInProcessByDefault();
+import { HAKO_BIN, Project, REPO_ROOT, tempDir, type RunResult } from './helpers.js';
 
 const linuxOnly = process.platform === 'linux' ? false : 'the no-keychain cases assume Linux (elsewhere the OS keychain is usually there)';
 

@@ -128,6 +128,13 @@ test('a dotenv vector binds too, and export hands out its values', () => {
     assert.ok(lines[0]!.startsWith('another_secret=ENC[AES256_GCM,'));
     assert.equal(p.get('another_secret', 'staging'), '8');
     assert.equal(p.run(['key', 'export', '--env', 'staging']).code, 2, 'a data key is shared through recipients, not bundles');
+    // doctor counts the file's age recipients, and does not call its data key a random key with none.
+    const doctor = JSON.parse(p.ok(['doctor', '--json']).stdout);
+    const row = doctor.environments.find((e: { env: string }) => e.env === 'staging');
+    assert.equal(row.key, 'sops');
+    assert.equal(row.recipients, readFileSync(path, 'utf8').match(/^sops_age__list_\d+__map_recipient=/gm)!.length);
+    assert.ok(row.recipients > 0);
+    assert.ok(!JSON.stringify(doctor.findings).includes("'staging' has a single way in: its random key"));
   } finally {
     p.cleanup();
   }

@@ -3,7 +3,9 @@
  * - SSH targets from `.hako/servers.json` (written by whoever can push to the repository) can
  *   never become an ssh option or carry shell characters; the ssh command line ends options
  *   with `--` before the target and pins host keys; a hostile servers.json stops `hako sync`
- *   before ssh runs.
+ *   before ssh runs; failed servers make exit 1, however many.
+ * - `hako servers rm` checks every environment it will rotate before changing any: a
+ *   passphrase environment needs --passphrase or --random.
  * - `hako export --format k8s-secret` writes a Secret manifest as a SOPS file that two readers
  *   which are not hako's (the npm `sops-age` package and the spec reading in test/sops/) open
  *   with the cluster's age identity, with the values in `data`.
@@ -107,6 +109,76 @@ describe('SSH targets from servers.json', () => {
     assert.match(r.stderr, /starts with "-"/);
     assert.ok(!existsSync(marker), 'ssh was never started');
     p.cleanup();
+  });
+
+  test('two servers that fail: exit 1 (not 2, a usage error), both named, failed: 2 in --json', () => {
+    const p = new Project();
+    p.set('A', 'value-a-1234', 'production');
+    const dir = tempDir('hako-fake-ssh-');
+    const fake = join(dir, 'ssh');
+    writeFileSync(fake, '#!/bin/sh\necho "ssh: connect to host: Connection refused" >&2\nexit 255\n');
+    chmodSync(fake, 0o755);
+    const servers = { 'web-1': good, 'web-2': { ...good, target: 'deploy@web-2.example.com' } };
+    writeFileSync(join(p.dir, '.hako', 'servers.json'), JSON.stringify({ servers, version: 1 }));
+    const r = p.run(['sync', '--env', 'production'], { env: { HAKO_SSH: fake } });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /web-1 failed/);
+    assert.match(r.stderr, /web-2 failed/);
+    const j = p.run(['sync', '--env', 'production', '--json'], { env: { HAKO_SSH: fake } });
+    assert.equal(j.code, 1);
+    assert.equal(JSON.parse(j.stdout).failed, 2);
+    p.cleanup();
+  });
+});
+
+const HOST_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHrzJpkXhp0pEGfGqxm1cZVrG+A6wYbC0y8o7F0K6b0z';
+
+describe('hako servers rm', () => {
+  test('a passphrase environment needs --passphrase or --random, checked before anything changes', async () => {
+    const p = new Project();
+    try {
+      const pass = { HAKO_PASSPHRASE: 'correct horse battery staple servers' };
+      p.set('A', 'value-prod-1234', 'production');
+      p.ok(['env', 'add', 'staging', '--passphrase'], { env: pass });
+      p.ok(['set', 'B', '--env', 'staging'], { input: 'value-staging-5678\n', env: pass });
+      const server = await identityToRecipient(await generateIdentity());
+      for (const env of ['production', 'staging']) p.ok(['recipients', 'add', server, '--env', env, '--name', 'web-1', '--role', 'server']);
+      const entry = {
+        apps: ['web'],
+        environments: ['production', 'staging'],
+        host_keys: [HOST_KEY],
+        recipient: server,
+        target: 'deploy@web-1.example.com',
+      };
+      writeFileSync(join(p.dir, '.hako', 'servers.json'), JSON.stringify({ servers: { 'web-1': entry }, version: 1 }));
+      const before = { secrets: p.file(), servers: readFileSync(join(p.dir, '.hako', 'servers.json'), 'utf8') };
+
+      const refused = p.run(['servers', 'rm', 'web-1'], { env: pass });
+      assert.equal(refused.code, 2, refused.stderr);
+      assert.match(refused.stderr, /replaces the key of 'staging', which uses a passphrase; nothing was changed/);
+      assert.match(refused.stderr, /^hako: hint: .*--passphrase.*--random/m);
+      assert.equal(p.file(), before.secrets, 'production was not rotated on the way');
+      assert.equal(readFileSync(join(p.dir, '.hako', 'servers.json'), 'utf8'), before.servers);
+
+      const newPass = 'a new passphrase for staging only';
+      const r = p.run(['servers', 'rm', 'web-1', '--passphrase', '--force', '--json'], { env: { ...pass, HAKO_NEW_PASSPHRASE: newPass } });
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(
+        JSON.parse(r.stdout).rotated.map((x: { env: string }) => x.env),
+        ['production', 'staging'],
+      );
+      const after = p.json().environments;
+      assert.ok(after.staging.passphrase, 'staging still derives its key from a passphrase');
+      assert.equal(after.production.passphrase, undefined, 'production keeps a random key');
+      assert.equal(JSON.parse(readFileSync(join(p.dir, '.hako', 'servers.json'), 'utf8')).servers['web-1'], undefined);
+      // Another machine with only the new passphrase opens staging.
+      const other = tempDir('hako-other-home-');
+      const got = p.run(['get', 'B', '--env', 'staging', '-n'], { env: { HAKO_HOME: other, HOME: other, HAKO_PASSPHRASE: newPass } });
+      assert.equal(got.code, 0, got.stderr);
+      assert.equal(got.stdout, 'value-staging-5678');
+    } finally {
+      p.cleanup();
+    }
   });
 });
 

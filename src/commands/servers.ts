@@ -7,10 +7,14 @@ import { defaultEnv } from '../services/secrets.js';
 import { flag, str, type CommandContext, type CommandSpec, type Outcome, type ParsedArgs } from './command.js';
 import { envOption, jsonOption, listOf } from './options.js';
 import { json, table } from './table.js';
+import { readNewPassphrase } from './input.js';
 
-/** The exit code of a sync: how many servers failed (at most 100). */
+/**
+ * The exit code of a sync: 1 when any server failed, so it never reads as another documented
+ * code (2 is a usage error, 3 a missing key…); how many failed is in the table and in --json.
+ */
 export function syncExitCode(report: SyncReport): number {
-  return Math.min(report.failed, 100);
+  return report.failed > 0 ? 1 : 0;
 }
 
 function shortHash(h: string | null): string {
@@ -158,20 +162,34 @@ export const serverCommands: CommandSpec[] = [
   {
     words: ['servers', 'rm'],
     summary: 'remove a server: its recipient leaves every environment it received (new key each)',
-    usage: 'hako servers rm NAME [--force] [--json]',
+    usage: 'hako servers rm NAME [--force] [--passphrase | --random] [--json]',
     description:
       'Removes the server from .hako/servers.json and its recipient from each environment it\n' +
       'received, which replaces that environment key and re-encrypts every value (the server held\n' +
       'the old key). The next sync to the other servers carries the new key; the removed server\n' +
-      'can no longer open it. Values it could read should still be changed at their source.',
+      'can no longer open it. Values it could read should still be changed at their source.\n' +
+      'A passphrase environment needs --passphrase (one new passphrase, for each of them) or --random.',
     options: {
       force: { type: 'boolean', help: 'remove even when the server was the last recipient (this machine keeps a key file)' },
+      passphrase: {
+        type: 'boolean',
+        help: 'derive the new keys of passphrase environments from a new passphrase (HAKO_NEW_PASSPHRASE, prompt or stdin)',
+      },
+      random: { type: 'boolean', help: 'switch passphrase environments to random keys' },
       json: jsonOption,
     },
     positionals: [1, 1],
-    examples: ['hako servers rm web-1'],
+    examples: ['hako servers rm web-1', 'HAKO_NEW_PASSPHRASE=… hako servers rm web-1 --passphrase'],
     async run(ctx, args) {
-      const r = await removeServer(ctx, args.positionals[0]!, { force: flag(args, 'force') });
+      if (flag(args, 'passphrase') && flag(args, 'random'))
+        throw new HakoError('E_USAGE', '--passphrase and --random exclude each other', 'give one of them');
+      const name = args.positionals[0]!;
+      const passphrase = flag(args, 'passphrase') ? await readNewPassphrase(ctx, `server ${name}`, 'new') : undefined;
+      const r = await removeServer(ctx, name, {
+        force: flag(args, 'force'),
+        random: flag(args, 'random'),
+        ...(passphrase !== undefined ? { passphrase } : {}),
+      });
       if (flag(args, 'json')) {
         ctx.io.stdout(
           json({
@@ -233,8 +251,8 @@ export const serverCommands: CommandSpec[] = [
       "default): compare the fingerprint of the entry the server's agent holds with the repository's,\n" +
       'and when they differ send the entry as committed (ciphertext only; no key is needed here). The\n' +
       'agent opens it with its own age identity, checks key continuity and rolls its apps. A failed\n' +
-      'server does not stop the others. The exit code is the number of servers that failed (0: all\n' +
-      'in step), at most 100. Uses your ssh (HAKO_SSH to name another program); host keys must match\n' +
+      'server does not stop the others. Exit 1 when any server failed (how many: the table, --json),\n' +
+      '0 when all are in step. Uses your ssh (HAKO_SSH to name another program); host keys must match\n' +
       'the ones pinned at servers add. HAKO_SSH_CONTROL_PERSIST=SECONDS keeps connections open for\n' +
       'the next command (ControlMaster).',
     options: {

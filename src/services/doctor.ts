@@ -37,7 +37,8 @@ export interface Finding {
 export interface EnvironmentFacts {
   env: string;
   keyId: string;
-  keyKind: 'random' | 'passphrase';
+  /** sops: the data key of a SOPS file, shared through the file's own recipients. */
+  keyKind: 'random' | 'passphrase' | 'sops';
   secrets: number;
   recipients: number;
   access: Access;
@@ -128,9 +129,12 @@ async function gather(ctx: ServiceContext): Promise<DoctorFacts> {
       facts.environments.push({
         env,
         keyId: record.keyId,
-        keyKind: record.passphrase ? 'passphrase' : 'random',
+        keyKind: record.sops ? 'sops' : record.passphrase ? 'passphrase' : 'random',
         secrets: record.secrets.size,
-        recipients: record.recipients.size,
+        // A SOPS-bound environment's recipients are the age keys in its file.
+        recipients: record.sops
+          ? (await import('./sops-env.js')).boundRecipientsOf(facts.project!, env, record).length
+          : record.recipients.size,
         access: await probeAccess(quiet, facts.file, env),
       });
     }

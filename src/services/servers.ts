@@ -204,16 +204,32 @@ export async function removeServer(ctx: ServiceContext, name: string, opts: Remo
   const server = loadServers(project).servers.get(name);
   if (!server) throw new HakoError('E_NO_ENV', `no server '${name}' in .hako/${SERVERS_FILE_NAME}`, 'list them with hako servers ls');
   const file = loadSecretsFile(project);
-  const rotations: RemovedRecipient[] = [];
-  for (const env of server.environments) {
+  const others = [...loadServers(project).servers.values()].filter((s) => s.name !== name);
+  const toRotate = server.environments.filter((env) => {
     const record = file.environments.get(env);
-    if (!record) continue;
+    if (!record) return false;
     const holds = [...record.recipients.keys()].some((r) => (canonicalRecipient(r) ?? r) === server.recipient);
     // Another server with the same agent identity keeps it; so does a teammate who added it.
-    const shared = [...loadServers(project).servers.values()].some(
-      (s) => s.name !== name && s.recipient === server.recipient && s.environments.includes(env),
+    const shared = others.some((s) => s.recipient === server.recipient && s.environments.includes(env));
+    return holds && !shared;
+  });
+  // Every environment is checked before the first one changes: a passphrase environment needs
+  // a new passphrase or a switch to a random key, and finding that out half-way would leave
+  // the server removed from some environments and not others.
+  const withPassphrase = toRotate.filter((env) => file.environments.get(env)!.passphrase);
+  if (withPassphrase.length && opts.passphrase === undefined && !opts.random) {
+    throw new HakoError(
+      'E_USAGE',
+      `removing server '${name}' replaces the key of ${withPassphrase.map((e) => `'${e}'`).join(', ')}, which use${withPassphrase.length === 1 ? 's' : ''} a passphrase; nothing was changed`,
+      `give --passphrase to derive each new key from a new passphrase, or --random to switch to random keys: hako servers rm ${name} --passphrase`,
     );
-    if (holds && !shared) rotations.push(await removeRecipient(ctx, env, server.recipient, opts));
+  }
+  // The new passphrase is for the passphrase environments; the others keep random keys.
+  const { passphrase, ...rest } = opts;
+  const rotations: RemovedRecipient[] = [];
+  for (const env of toRotate) {
+    const keepsPassphrase = file.environments.get(env)!.passphrase && passphrase !== undefined;
+    rotations.push(await removeRecipient(ctx, env, server.recipient, keepsPassphrase ? { ...rest, passphrase } : rest));
   }
   await updateServers(ctx, project, (f) => f.servers.delete(name));
   forgetState(ctx, project, name);
