@@ -42,7 +42,7 @@ export const secretCommands: CommandSpec[] = [
       'rotate-every': { type: 'string', label: 'Nd', help: 'rotation period in days, e.g. 90d, or "none" to remove it' },
       'keep-value': { type: 'boolean', help: 'keep the stored value; change only --expires / --rotate-every' },
       json: { type: 'boolean', help: 'print what changed as JSON' },
-      sync: { type: 'boolean', help: 'then push the environment to its servers (hako sync); the exit code counts failed servers' },
+      sync: { type: 'boolean', help: 'then push the environment to its servers (hako sync); exit 1 when any server failed' },
     },
     positionals: [1, 1],
     examples: [
